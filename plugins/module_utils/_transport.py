@@ -1,0 +1,374 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# HTTP transport under the collection's service clients (Coolify, Telegram, Twilio, app health).
+#
+# Private to the collection. It owns the session, timeouts, retries and redaction:
+#
+# * retries 429/502/503/504 and connection errors with urllib3's Retry: jittered exponential
+#   backoff with a cap, ``Retry-After`` honoured but capped at ``retry_after_max``;
+# * methods outside ``retry_methods`` (POST, PATCH) are retried only when the caller passes
+#   ``retry=True``, except after a 429, which is always safe to repeat;
+# * an optional ``retry_after_from_body`` hook reads a wait from a 429's body (Telegram's
+#   ``parameters.retry_after``), within the same retry budget;
+# * every configured secret is replaced by ``***`` in everything the transport produces
+#   (error messages, URLs, body excerpts); a Telegram bot token in a URL always is.
+#
+# Modules must check ``HAS_REQUESTS`` and call ``missing_required_lib('requests')`` with
+# ``REQUESTS_IMPORT_ERROR`` when it is False. A Transport is not meant to be shared between threads.
+
+import base64
+import re
+import time
+import traceback
+
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+
+REQUESTS_IMPORT_ERROR = None
+try:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+    HAS_REQUESTS = True
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+MASK = '***'
+RETRY_STATUSES = (429, 502, 503, 504)
+DEFAULT_RETRY_METHODS = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
+DEFAULT_EXPECTED = (200, 201, 202, 204)
+# Characters of a response body quoted in an error message.
+EXCERPT_LENGTH = 300
+# A Telegram bot token inside a URL path (/bot<digits>:<token>). Redacted even when the caller
+# forgot to declare it as a secret: such a URL must never be printed.
+_TELEGRAM_TOKEN_IN_PATH = re.compile(r'(/bot)[0-9]+:[A-Za-z0-9_-]+')
+
+
+class TransportError(Exception):
+    """A request failed: no answer, or an answer with an unexpected status.
+
+    ``message`` never contains a configured secret. ``status`` is the HTTP status (None when no
+    answer came), ``body`` the redacted response text (None when no answer came).
+    """
+
+    def __init__(self, message, status=None, body=None):
+        super(TransportError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.body = body
+
+    def __str__(self):
+        return self.message
+
+
+def redact(text, secrets=()):
+    """Return ``text`` with each secret (also URL-quoted) and any Telegram token in a URL path replaced by ``***``."""
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode('utf-8', 'replace')
+    text = _TELEGRAM_TOKEN_IN_PATH.sub(r'\1' + MASK, text)
+    variants = set()
+    for secret in secrets:
+        if secret:
+            variants.update((secret, quote(secret, safe=''), quote(secret), quote_plus(secret)))
+    for variant in sorted(variants, key=len, reverse=True):
+        text = text.replace(variant, MASK)
+    return text
+
+
+def telegram_retry_after(response):
+    """``retry_after_from_body`` hook for the Telegram Bot API: ``parameters.retry_after`` of the body, or None."""
+    try:
+        body = response.json()
+    except TransportError:
+        return None
+    parameters = body.get('parameters') if isinstance(body, dict) else None
+    value = parameters.get('retry_after') if isinstance(parameters, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+if HAS_REQUESTS:
+    class _CappedRetry(Retry):
+        """urllib3 Retry that caps Retry-After and always retries a 429, whatever the method."""
+
+        def __init__(self, *args, **kwargs):
+            # Retry.new() rebuilds the object from keyword arguments after every attempt, so the
+            # cap travels as one of them (see new() below).
+            self.clawd_retry_after_cap = kwargs.pop('clawd_retry_after_cap', None)
+            super(_CappedRetry, self).__init__(*args, **kwargs)
+
+        def new(self, **kw):
+            kw.setdefault('clawd_retry_after_cap', self.clawd_retry_after_cap)
+            return super(_CappedRetry, self).new(**kw)
+
+        def parse_retry_after(self, retry_after):
+            seconds = super(_CappedRetry, self).parse_retry_after(retry_after)
+            if self.clawd_retry_after_cap is not None:
+                seconds = min(seconds, self.clawd_retry_after_cap)
+            return seconds
+
+        def is_retry(self, method, status_code, has_retry_after=False):
+            # Retry only repeats methods in allowed_methods, which leaves out POST: after a 502,
+            # 503, 504 or a dropped connection the server may have acted, and repeating could act
+            # twice. A 429 is different: the server turned the request away without acting on it,
+            # so it is always safe to send again, whatever the method. 429 is in status_forcelist
+            # unless a body hook handles it (then only a 429 carrying Retry-After is retried here).
+            if status_code == 429 and (has_retry_after or 429 in (self.status_forcelist or ())):
+                return True
+            return super(_CappedRetry, self).is_retry(method, status_code, has_retry_after)
+
+
+class TransportResponse:
+    """The answer to a request: ``status``, ``headers``, ``text``, ``content``, ``json()``, ``url`` (redacted)."""
+
+    def __init__(self, raw, transport, label):
+        self.status = raw.status_code
+        self.headers = raw.headers
+        self.content = raw.content
+        self.text = raw.text
+        self.url = transport.redact(raw.url)
+        self._raw = raw
+        self._transport = transport
+        self._label = label
+
+    def json(self):
+        """The body parsed as JSON; TransportError (redacted excerpt) when it is not JSON."""
+        try:
+            return self._raw.json()
+        except ValueError:
+            excerpt = self._transport.redact(self.text[:EXCERPT_LENGTH])
+            raise TransportError('%s returned HTTP %d with a body that is not JSON: %r' % (self._label, self.status, excerpt),
+                                 status=self.status, body=self._transport.redact(self.text))
+
+    def __repr__(self):
+        return '<TransportResponse %d %s>' % (self.status, self.url)
+
+
+class Transport:
+    """One HTTP endpoint (``base_url``) with shared session, retries and redaction.
+
+    ``auth`` is a ``(user, password)`` tuple or a requests auth object; its password and any
+    ``Authorization`` header value are secrets automatically, in addition to ``secrets``.
+    ``retry_after_from_body(response) -> seconds or None`` is called for a 429 without a usable
+    ``Retry-After`` header (see telegram_retry_after). ``timeout`` is seconds or a
+    ``(connect, read)`` tuple. ``retries`` counts repeats after the first attempt.
+    """
+
+    def __init__(self, base_url, headers=None, auth=None, timeout=10, retries=3, backoff_factor=0.5, backoff_max=10,
+                 retry_after_max=30, retry_methods=DEFAULT_RETRY_METHODS, secrets=(), verify=True, user_agent='clawd.ops',
+                 retry_after_from_body=None, backoff_jitter=None):
+        if not HAS_REQUESTS:
+            raise TransportError('the Python library requests is required')
+        self.base_url = base_url.rstrip('/')
+        self.timeout = timeout
+        self.retries = int(retries)
+        self.backoff_factor = backoff_factor
+        self.backoff_max = backoff_max
+        self.backoff_jitter = backoff_factor if backoff_jitter is None else backoff_jitter
+        self.retry_after_max = retry_after_max
+        self.retry_methods = frozenset(m.upper() for m in retry_methods)
+        self.retry_after_from_body = retry_after_from_body
+        self.verify = verify
+        secrets = [s for s in secrets if s]
+        if isinstance(auth, (tuple, list)) and len(auth) == 2:
+            user, password = auth
+            secrets.append(password)
+            secrets.append(base64.b64encode(('%s:%s' % (user, password)).encode('utf-8')).decode('ascii'))
+            auth = tuple(auth)
+        for name, value in (headers or {}).items():
+            if name.lower() in ('authorization', 'proxy-authorization', 'x-auth-token', 'x-api-key') and value:
+                secrets.append(value)
+                secrets.append(value.split(' ', 1)[-1])
+        self._secrets = tuple(s for s in secrets if s)
+
+        self._session = requests.Session()
+        self._session.headers['User-Agent'] = user_agent
+        self._session.headers.update(headers or {})
+        self._session.auth = auth
+        self._adapter = HTTPAdapter(max_retries=self._retry(None, 'GET', self.retries))
+        self._session.mount('http://', self._adapter)
+        self._session.mount('https://', self._adapter)
+
+    # ------------------------------------------------------------------ public
+
+    def redact(self, text):
+        """``text`` with every configured secret replaced by ``***``."""
+        return redact(text, self._secrets)
+
+    def request(self, method, path, params=None, json=None, data=None, files=None, headers=None, retry=None,
+                expected=DEFAULT_EXPECTED, timeout=None):
+        """Send a request to ``base_url`` + ``path`` (or to ``path`` if it is a full URL).
+
+        ``retry``: None follows ``retry_methods``; True also retries this request's method (a POST
+        the caller knows to be safe to repeat); False never repeats it except after a 429.
+        ``expected``: statuses that count as success (None accepts any status); any other status
+        raises TransportError. Returns a TransportResponse.
+        """
+        method = method.upper()
+        url = self._url(path)
+        label = '%s %s' % (method, self.redact(_without_query(url)))
+        failure = None
+        try:
+            prepared = self._session.prepare_request(requests.Request(
+                method, url, params=params, json=json, data=data, files=files, headers=headers))
+            settings = self._session.merge_environment_settings(prepared.url, {}, None, self.verify, None)
+        except (ValueError, TypeError, requests.exceptions.RequestException) as exc:
+            failure = 'could not build the request: %s' % self.redact(str(exc))
+        if failure is not None:
+            raise TransportError('%s failed: %s' % (label, failure))
+
+        budget = self.retries
+        while True:
+            self._adapter.max_retries = self._retry(retry, method, budget)
+            try:
+                raw = self._session.send(prepared, timeout=self.timeout if timeout is None else timeout, **settings)
+            except requests.exceptions.RequestException as exc:
+                failure = self._describe(exc, timeout)
+            # Raised outside the except block so that the requests exception, whose text holds
+            # the full URL, is not chained to the TransportError.
+            if failure is not None:
+                raise TransportError('%s failed: %s' % (label, failure))
+            response = TransportResponse(raw, self, label)
+            if response.status == 429 and self.retry_after_from_body is not None:
+                budget = _budget_left(raw, budget)
+                wait = self._body_retry_after(response)
+                if wait is not None and budget > 0:
+                    budget -= 1
+                    time.sleep(wait)
+                    continue
+            break
+
+        if expected is not None and response.status not in _statuses(expected):
+            body = self.redact(response.text)
+            excerpt = body[:EXCERPT_LENGTH] + ('...' if len(body) > EXCERPT_LENGTH else '')
+            raise TransportError('%s returned HTTP %d: %s' % (label, response.status, excerpt.strip() or '(empty body)'),
+                                 status=response.status, body=body)
+        return response
+
+    def get(self, path, **kwargs):
+        """request('GET', ...)"""
+        return self.request('GET', path, **kwargs)
+
+    def post(self, path, **kwargs):
+        """request('POST', ...)"""
+        return self.request('POST', path, **kwargs)
+
+    def close(self):
+        """Close the session's connections."""
+        self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return '<Transport %s>' % self.redact(self.base_url)
+
+    # ------------------------------------------------------------------ internals
+
+    def _url(self, path):
+        if path.startswith('http://') or path.startswith('https://'):
+            return path
+        return '%s/%s' % (self.base_url, path.lstrip('/')) if path else self.base_url
+
+    def _retry(self, override, method, budget):
+        """The urllib3 Retry for one attempt series with ``budget`` repeats left."""
+        methods = set(self.retry_methods)
+        if override is True:
+            methods.add(method)
+        elif override is False:
+            methods.discard(method)
+        statuses = set(RETRY_STATUSES)
+        if self.retry_after_from_body is not None:
+            # A 429 without Retry-After comes back to request(), which asks the body hook.
+            statuses.discard(429)
+        kwargs = dict(
+            total=max(budget, 0), connect=None, read=None, status=None, other=None,
+            # urllib3 reads an empty allowed_methods as "every method": '-' is no method at all.
+            allowed_methods=frozenset(methods) or frozenset(['-']),
+            status_forcelist=frozenset(statuses),
+            backoff_factor=self.backoff_factor,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            clawd_retry_after_cap=self.retry_after_max,
+        )
+        try:
+            return _CappedRetry(backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter, **kwargs)
+        except TypeError:
+            # urllib3 < 2 knows neither argument: its own backoff cap (120 s) applies, without jitter.
+            return _CappedRetry(**kwargs)
+
+    def _body_retry_after(self, response):
+        try:
+            wait = self.retry_after_from_body(response)
+            if wait is None:
+                return None
+            wait = float(wait)
+        except (TypeError, ValueError, KeyError, AttributeError, TransportError):
+            return None
+        return min(max(wait, 0.0), self.retry_after_max)
+
+    def _describe(self, exc, timeout):
+        """A short, redacted account of a requests exception (its text holds the full URL)."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            kind = 'could not connect within the timeout'
+        elif isinstance(exc, requests.exceptions.Timeout):
+            kind = 'no answer within %s seconds' % (self.timeout if timeout is None else timeout,)
+        elif isinstance(exc, requests.exceptions.SSLError):
+            kind = 'TLS error'
+        elif isinstance(exc, requests.exceptions.ConnectionError):
+            kind = 'connection error'
+        else:
+            kind = type(exc).__name__
+        return '%s (%s)' % (kind, self.redact(_root_cause(exc)))
+
+
+def _root_cause(exc):
+    """Text of the innermost exception behind a requests/urllib3 exception."""
+    seen = set()
+    current = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, 'reason', None)
+        if not isinstance(inner, BaseException):
+            inner = next((a for a in reversed(getattr(current, 'args', ())) if isinstance(a, BaseException)), None)
+        if inner is None:
+            inner = current.__cause__ or current.__context__
+        if inner is None:
+            break
+        current = inner
+    if isinstance(current, OSError) and current.strerror:
+        return current.strerror
+    return str(current) or type(current).__name__
+
+
+def _budget_left(raw, budget):
+    """Repeats left after urllib3's own retries for this response."""
+    retries = getattr(raw.raw, 'retries', None)
+    total = getattr(retries, 'total', None)
+    if isinstance(total, int) and not isinstance(total, bool):
+        return max(min(total, budget), 0)
+    return budget
+
+
+def _statuses(expected):
+    if isinstance(expected, int):
+        return (expected,)
+    return tuple(expected)
+
+
+def _without_query(url):
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))

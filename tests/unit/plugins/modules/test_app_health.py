@@ -1,0 +1,149 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The app_health module against a real HTTP server on loopback whose answers the tests script."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import threading
+import time
+
+try:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+except ImportError:  # pragma: no cover - Python 2 is not a controller Python
+    BaseHTTPRequestHandler = ThreadingHTTPServer = None
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.clawd.ops.plugins.modules import app_health
+
+
+class FakeApp(object):
+    """A health endpoint whose answers change over time: a list of (status, body) used in turn."""
+
+    def __init__(self):
+        self.health = [(200, {'status': 'ok', 'version': '1.0.0', 'checks': {'db': {'status': 'ok'}}})]
+        self.version = '{"version": "1.0.0"}'
+        self.calls = 0
+        app = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # pylint: disable=invalid-name
+                if self.path == '/health':
+                    status, body = app.health[min(app.calls, len(app.health) - 1)]
+                    app.calls += 1
+                    payload = json.dumps(body).encode() if not isinstance(body, bytes) else body
+                elif self.path == '/version':
+                    status, payload = 200, app.version.encode()
+                else:
+                    status, payload = 404, b'{}'
+                self.send_response(status)
+                self.send_header('Content-Type', 'application/json')
+                self.send_header('Content-Length', str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_app():
+    app = FakeApp()
+    yield app
+    app.close()
+
+
+def run_module(args):
+    """Run the module's main(); return (failed, result)."""
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            app_health.main()
+    return exit_info.value.code != 0, exit_info
+
+
+@pytest.fixture
+def results(monkeypatch):
+    captured = []
+
+    def exit_json(self, **kwargs):
+        captured.append(dict(kwargs, failed=False))
+        raise SystemExit(0)
+
+    def fail_json(self, msg, **kwargs):
+        captured.append(dict(kwargs, failed=True, msg=msg))
+        raise SystemExit(1)
+
+    monkeypatch.setattr(app_health.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(app_health.AnsibleModule, 'fail_json', fail_json)
+    return captured
+
+
+def test_healthy_app_passes_and_changes_nothing(fake_app, results):
+    run_module({'url': fake_app.url + '/health', 'version_url': fake_app.url + '/version', 'expected_version': '1.0.0'})
+    result = results[-1]
+    assert result['failed'] is False
+    assert result['changed'] is False
+    assert result['healthy'] is True
+    assert result['version'] == '1.0.0'
+    assert result['attempts'] == 1
+
+
+def test_unhealthy_app_fails_naming_the_sub_check(fake_app, results):
+    fake_app.health = [(503, {'status': 'failing', 'checks': {'db': {'status': 'failed', 'reason': 'connection refused'}}})]
+    run_module({'url': fake_app.url + '/health'})
+    result = results[-1]
+    assert result['failed'] is True
+    assert result['msg'] == 'App at %s/health is not healthy: answer: HTTP 503; db: failed (connection refused)' % fake_app.url
+    assert result['http_status'] == 503
+
+
+def test_wrong_version_fails(fake_app, results):
+    fake_app.version = '{"version": "0.9.0"}'
+    run_module({'url': fake_app.url + '/health', 'version_url': fake_app.url + '/version', 'expected_version': '1.0.0'})
+    assert results[-1]['failed'] is True
+    assert 'version: expected 1.0.0, app reports 0.9.0' in results[-1]['msg']
+
+
+def test_waits_until_the_app_becomes_healthy(fake_app, results):
+    starting = (503, {'status': 'starting', 'checks': {'app': {'status': 'starting'}}})
+    fake_app.health = [starting, starting, (200, {'status': 'ok', 'checks': {}})]
+    started = time.monotonic()
+    run_module({'url': fake_app.url + '/health', 'wait_timeout': 10, 'wait_interval': 0.1})
+    assert results[-1]['failed'] is False
+    assert results[-1]['attempts'] == 3
+    assert time.monotonic() - started < 5
+
+
+def test_gives_up_after_wait_timeout(fake_app, results):
+    fake_app.health = [(503, {'status': 'starting', 'checks': {}})]
+    run_module({'url': fake_app.url + '/health', 'wait_timeout': 1, 'wait_interval': 0.2})
+    assert results[-1]['failed'] is True
+    assert 2 <= results[-1]['attempts'] <= 6
+
+
+def test_unreachable_app_fails_clearly(results):
+    run_module({'url': 'http://127.0.0.1:9/health', 'retries': 0, 'timeout': 2})
+    result = results[-1]
+    assert result['failed'] is True
+    assert result['status'] == 'unreachable'
+    assert result['msg'].startswith('App at http://127.0.0.1:9/health is not healthy: unreachable: ')
+
+
+def test_body_that_is_not_json(fake_app, results):
+    fake_app.health = [(200, b'<html>OK</html>')]
+    run_module({'url': fake_app.url + '/health'})
+    assert results[-1]['failed'] is True
+    assert results[-1]['status'] == 'invalid'

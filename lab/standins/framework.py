@@ -593,7 +593,8 @@ class StandIn:
         path = self._state_file()
         if not path:
             return
-        data = self.export_state()
+        # The base class keeps nothing; services that override export_state() return a dict.
+        data = self.export_state()  # pylint: disable=assignment-from-none
         if data is None:
             return
         os.makedirs(self.state_dir, exist_ok=True)

@@ -33,6 +33,7 @@ REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
     from urllib3.util.retry import Retry
     HAS_REQUESTS = True
 except ImportError:
@@ -65,6 +66,10 @@ class TransportError(Exception):
 
     def __str__(self):
         return self.message
+
+
+class InvalidJSONError(TransportError, ValueError):
+    """TransportResponse.json() found no JSON; a ValueError too, so callers may catch either."""
 
 
 def redact(text, secrets=()):
@@ -100,14 +105,18 @@ if HAS_REQUESTS:
     class _CappedRetry(Retry):
         """urllib3 Retry that caps Retry-After and always retries a 429, whatever the method."""
 
+        # Retry.new() rebuilds the object from keyword arguments after every attempt, so these
+        # extra settings travel as keyword arguments too (see new()).
+        _EXTRA = ('clawd_retry_after_cap', 'clawd_retry_429')
+
         def __init__(self, *args, **kwargs):
-            # Retry.new() rebuilds the object from keyword arguments after every attempt, so the
-            # cap travels as one of them (see new() below).
             self.clawd_retry_after_cap = kwargs.pop('clawd_retry_after_cap', None)
+            self.clawd_retry_429 = kwargs.pop('clawd_retry_429', True)
             super(_CappedRetry, self).__init__(*args, **kwargs)
 
         def new(self, **kw):
-            kw.setdefault('clawd_retry_after_cap', self.clawd_retry_after_cap)
+            for name in self._EXTRA:
+                kw.setdefault(name, getattr(self, name))
             return super(_CappedRetry, self).new(**kw)
 
         def parse_retry_after(self, retry_after):
@@ -117,13 +126,18 @@ if HAS_REQUESTS:
             return seconds
 
         def is_retry(self, method, status_code, has_retry_after=False):
-            # Retry only repeats methods in allowed_methods, which leaves out POST: after a 502,
-            # 503, 504 or a dropped connection the server may have acted, and repeating could act
-            # twice. A 429 is different: the server turned the request away without acting on it,
-            # so it is always safe to send again, whatever the method. 429 is in status_forcelist
-            # unless a body hook handles it (then only a 429 carrying Retry-After is retried here).
-            if status_code == 429 and (has_retry_after or 429 in (self.status_forcelist or ())):
-                return True
+            if status_code == 429:
+                # Retry repeats only methods in allowed_methods, which leaves out POST: after a
+                # 502, 503, 504 or a dropped connection the server may have acted, and repeating
+                # could act twice. A 429 is different: the server turned the request away without
+                # acting on it, so it is always safe to send again, whatever the method. 429 is
+                # in status_forcelist unless a body hook reads the wait (Telegram): then only a
+                # 429 carrying Retry-After is retried here, the others go back to the Transport.
+                return self.clawd_retry_429 and (has_retry_after or 429 in (self.status_forcelist or ()))
+            if status_code not in (self.status_forcelist or ()):
+                # Only the statuses the Transport was told to retry (urllib3 would also repeat
+                # a 413 or 503 that carries Retry-After).
+                return False
             return super(_CappedRetry, self).is_retry(method, status_code, has_retry_after)
 
 
@@ -141,13 +155,15 @@ class TransportResponse:
         self._label = label
 
     def json(self):
-        """The body parsed as JSON; TransportError (redacted excerpt) when it is not JSON."""
+        """The body parsed as JSON; InvalidJSONError (redacted excerpt) when it is not JSON."""
         try:
             return self._raw.json()
         except ValueError:
-            excerpt = self._transport.redact(self.text[:EXCERPT_LENGTH])
-            raise TransportError('%s returned HTTP %d with a body that is not JSON: %r' % (self._label, self.status, excerpt),
-                                 status=self.status, body=self._transport.redact(self.text))
+            pass
+        # Raised outside the except block: the decoder's exception holds the unredacted body.
+        excerpt = self._transport.redact(self.text[:EXCERPT_LENGTH])
+        raise InvalidJSONError('%s returned HTTP %d with a body that is not JSON: %r' % (self._label, self.status, excerpt),
+                               status=self.status, body=self._transport.redact(self.text))
 
     def __repr__(self):
         return '<TransportResponse %d %s>' % (self.status, self.url)
@@ -160,12 +176,14 @@ class Transport:
     ``Authorization`` header value are secrets automatically, in addition to ``secrets``.
     ``retry_after_from_body(response) -> seconds or None`` is called for a 429 without a usable
     ``Retry-After`` header (see telegram_retry_after). ``timeout`` is seconds or a
-    ``(connect, read)`` tuple. ``retries`` counts repeats after the first attempt.
+    ``(connect, read)`` tuple. ``retries`` counts repeats after the first attempt; ``retry_statuses``
+    are the HTTP statuses worth repeating (a health check may want only 429). ``backoff_jitter``
+    (seconds of random extra wait) defaults to ``backoff_factor``.
     """
 
     def __init__(self, base_url, headers=None, auth=None, timeout=10, retries=3, backoff_factor=0.5, backoff_max=10,
                  retry_after_max=30, retry_methods=DEFAULT_RETRY_METHODS, secrets=(), verify=True, user_agent='clawd.ops',
-                 retry_after_from_body=None, backoff_jitter=None):
+                 retry_after_from_body=None, backoff_jitter=None, retry_statuses=RETRY_STATUSES):
         if not HAS_REQUESTS:
             raise TransportError('the Python library requests is required')
         self.base_url = base_url.rstrip('/')
@@ -177,8 +195,9 @@ class Transport:
         self.retry_after_max = retry_after_max
         self.retry_methods = frozenset(m.upper() for m in retry_methods)
         self.retry_after_from_body = retry_after_from_body
+        self.retry_statuses = frozenset(int(s) for s in retry_statuses)
         self.verify = verify
-        secrets = [s for s in secrets if s]
+        secrets = [str(s) for s in secrets if s]
         if isinstance(auth, (tuple, list)) and len(auth) == 2:
             user, password = auth
             secrets.append(password)
@@ -238,7 +257,7 @@ class Transport:
             if failure is not None:
                 raise TransportError('%s failed: %s' % (label, failure))
             response = TransportResponse(raw, self, label)
-            if response.status == 429 and self.retry_after_from_body is not None:
+            if response.status == 429 and self.retry_after_from_body is not None and 429 in self.retry_statuses:
                 budget = _budget_left(raw, budget)
                 wait = self._body_retry_after(response)
                 if wait is not None and budget > 0:
@@ -289,21 +308,22 @@ class Transport:
             methods.add(method)
         elif override is False:
             methods.discard(method)
-        statuses = set(RETRY_STATUSES)
+        statuses = set(self.retry_statuses)
         if self.retry_after_from_body is not None:
             # A 429 without Retry-After comes back to request(), which asks the body hook.
             statuses.discard(429)
-        kwargs = dict(
-            total=max(budget, 0), connect=None, read=None, status=None, other=None,
+        kwargs = {
+            'total': max(budget, 0), 'connect': None, 'read': None, 'status': None, 'other': None,
             # urllib3 reads an empty allowed_methods as "every method": '-' is no method at all.
-            allowed_methods=frozenset(methods) or frozenset(['-']),
-            status_forcelist=frozenset(statuses),
-            backoff_factor=self.backoff_factor,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-            raise_on_redirect=False,
-            clawd_retry_after_cap=self.retry_after_max,
-        )
+            'allowed_methods': frozenset(methods) or frozenset(['-']),
+            'status_forcelist': frozenset(statuses),
+            'backoff_factor': self.backoff_factor,
+            'respect_retry_after_header': True,
+            'raise_on_status': False,
+            'raise_on_redirect': False,
+            'clawd_retry_after_cap': self.retry_after_max,
+            'clawd_retry_429': 429 in self.retry_statuses,
+        }
         try:
             return _CappedRetry(backoff_max=self.backoff_max, backoff_jitter=self.backoff_jitter, **kwargs)
         except TypeError:
@@ -322,9 +342,11 @@ class Transport:
 
     def _describe(self, exc, timeout):
         """A short, redacted account of a requests exception (its text holds the full URL)."""
-        if isinstance(exc, requests.exceptions.ConnectTimeout):
+        chain = _exception_chain(exc)
+        # After retries, requests wraps a timeout in a ConnectionError: look at the whole chain.
+        if any(isinstance(e, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)) for e in chain):
             kind = 'could not connect within the timeout'
-        elif isinstance(exc, requests.exceptions.Timeout):
+        elif any(isinstance(e, (requests.exceptions.Timeout, ReadTimeoutError)) for e in chain):
             kind = 'no answer within %s seconds' % (self.timeout if timeout is None else timeout,)
         elif isinstance(exc, requests.exceptions.SSLError):
             kind = 'TLS error'
@@ -332,26 +354,29 @@ class Transport:
             kind = 'connection error'
         else:
             kind = type(exc).__name__
-        return '%s (%s)' % (kind, self.redact(_root_cause(exc)))
+        cause = chain[-1]
+        if isinstance(cause, OSError) and cause.strerror:
+            text = cause.strerror
+        else:
+            text = str(cause) or type(cause).__name__
+        return '%s (%s)' % (kind, self.redact(text))
 
 
-def _root_cause(exc):
-    """Text of the innermost exception behind a requests/urllib3 exception."""
-    seen = set()
+def _exception_chain(exc):
+    """``exc`` and the exceptions behind it (urllib3 reasons, wrapped arguments, causes), outermost first."""
+    chain = [exc]
     current = exc
-    while id(current) not in seen:
-        seen.add(id(current))
+    while len(chain) < 20:
         inner = getattr(current, 'reason', None)
         if not isinstance(inner, BaseException):
             inner = next((a for a in reversed(getattr(current, 'args', ())) if isinstance(a, BaseException)), None)
         if inner is None:
             inner = current.__cause__ or current.__context__
-        if inner is None:
+        if inner is None or any(inner is e for e in chain):
             break
+        chain.append(inner)
         current = inner
-    if isinstance(current, OSError) and current.strerror:
-        return current.strerror
-    return str(current) or type(current).__name__
+    return chain
 
 
 def _budget_left(raw, budget):
@@ -370,5 +395,6 @@ def _statuses(expected):
 
 
 def _without_query(url):
+    """The URL without query, fragment and user:password@."""
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))
+    return urlunsplit((parts.scheme, parts.netloc.rpartition('@')[2], parts.path, '', ''))

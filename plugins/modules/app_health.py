@@ -12,9 +12,9 @@ module: app_health
 short_description: Check an app's health endpoint, its sub-checks and its version
 version_added: 0.1.0
 description:
-  - Reads a JSON health endpoint that reports an overall status and named sub-checks
+  - 'Reads a JSON health endpoint that reports an overall status and named sub-checks
     (for example C({"status": "ok", "checks": {"database": {"status": "ok"}}})), optionally
-    the app's version endpoint, and fails unless the app is healthy.
+    the app''s version endpoint, and fails unless the app is healthy.'
   - Can wait for the app to become healthy, for use right after a deploy or a restore.
   - Never changes anything.
 author:

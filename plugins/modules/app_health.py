@@ -18,9 +18,9 @@ description:
   - Can wait for the app to become healthy, for use right after a deploy or a restore.
   - Never changes anything.
 author:
-  - clawd.ops contributors
+  - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
-  - clawd.ops.http
+  - clawd.ops.transport
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

@@ -38,6 +38,9 @@ ensure_packages() {
 
 docker_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
+# Where the engine keeps its named volumes (lab hosts mount it, as a VPS's root sees it).
+docker_volumes_dir() { echo "$(docker info -f '{{.DockerRootDir}}')/volumes"; }
+
 ensure_docker_engine() {
   if docker_answers; then return 0; fi
   mkdir -p "$CLAWD_STATE"

@@ -76,3 +76,11 @@ def test_lab_host_manages_the_app_containers_through_the_engine_socket(host):
         NAME + '-claude-backup': ['running', volumes],
         NAME + '-proxy': ['running', []],
     }
+
+
+def test_lab_host_reads_the_app_volumes_at_their_mountpoint(host):
+    # As root on a VPS: the volume's Mountpoint holds the app's files (its marker file here).
+    script = "import docker; print(docker.from_env().volumes.get('%s-workspace').attrs['Mountpoint'])" % NAME
+    cmd = host.run("python3 -c \"%s\"" % script)
+    assert cmd.rc == 0, cmd.stderr
+    assert host.file(cmd.stdout.strip() + '/.clawd-app').is_file

@@ -159,21 +159,41 @@ lab_image_name() {
 }
 
 ensure_lab_image() {
-  local name=$1 dir=$2 base=$3 tag
+  # ensure_lab_image NAME DIR BASE [WHEELS]: WHEELS, a folder of Python wheels, is copied into
+  # the build context as wheels/ (images install from it, offline).
+  local name=$1 dir=$2 base=$3 wheels=${4:-} tag context
   tag=$(lab_image_name "$name" "$dir" "$base")
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     log "building image $tag"
-    docker build -q --network host --build-arg "BASE_IMAGE=$base" -t "$tag" "$dir" >"$CLAWD_CACHE/build-$name.log" 2>&1 \
-      || { tail -n 30 "$CLAWD_CACHE/build-$name.log" >&2; die "building $tag failed"; }
+    context=$(mktemp -d "$CLAWD_CACHE/context.XXXXXX")
+    cp -a "$dir/." "$context/"
+    if [ -n "$wheels" ]; then cp -a "$wheels" "$context/wheels"; cp "$dir/wheels.txt" "$context/wheels/requirements.txt"; fi
+    docker build -q --network host --build-arg "BASE_IMAGE=$base" -t "$tag" "$context" >"$CLAWD_CACHE/build-$name.log" 2>&1 \
+      || { rm -rf "$context"; tail -n 30 "$CLAWD_CACHE/build-$name.log" >&2; die "building $tag failed"; }
+    rm -rf "$context"
   fi
   docker tag "$tag" "clawd-lab-$name:latest"
   echo "$tag"
 }
 
+ensure_host_wheels() {
+  # Python packages the lab host image needs from PyPI (lab/images/host/wheels.txt), fetched by
+  # the controller's pip (its index and CA settings), so the image build itself stays offline.
+  local dir="$CLAWD_CACHE/wheels-host" req="$CLAWD_ROOT/lab/images/host/wheels.txt" stamp
+  stamp=$(sha256sum "$req" | cut -c1-16)
+  if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    "$CLAWD_VENV/bin/python" -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$dir" -r "$req" >&2 \
+      2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2) || die "downloading the lab host's wheels failed"
+    echo "$stamp" >"$dir/.stamp"
+  fi
+  echo "$dir"
+}
+
 ensure_lab_images() {
   local base
   base=$(ensure_base_image)
-  CLAWD_IMAGE_HOST=$(ensure_lab_image host "$CLAWD_ROOT/lab/images/host" "$base")
+  CLAWD_IMAGE_HOST=$(ensure_lab_image host "$CLAWD_ROOT/lab/images/host" "$base" "$(ensure_host_wheels)")
   CLAWD_IMAGE_PROXY=$(ensure_lab_image proxy "$CLAWD_ROOT/lab/images/proxy" "$base")
   CLAWD_IMAGE_APP=$(ensure_lab_image app "$CLAWD_ROOT/lab/app" "$base")
   export CLAWD_IMAGE_HOST CLAWD_IMAGE_PROXY CLAWD_IMAGE_APP

@@ -1,0 +1,221 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How fast clawd.ops.backup_verify reads an archive, against the zstd CLI alone and the naive two passes.
+
+    .venv/bin/python benchmarks/backup_verify_bench.py              # 1 GiB data set, cached in /tmp/clawd-bench
+    .venv/bin/python benchmarks/backup_verify_bench.py --size 64M   # a quick run
+
+Generates once (cached under --workdir) a data set of mixed compressibility (repetitive text,
+JSON-ish logs, random bytes; thousands of files of 512 B to 2 MiB) and an archive of it in the
+clawd.ops backup format, then times, best of --repeat runs each:
+  verify   verify_archive(): whole-file sha256, decompression, every member's sha256, manifest
+  zstd     zstd -dc archive > /dev/null (decompression alone)
+  naive    sha256sum archive && tar --zstd -tf archive > /dev/null (two passes, no member hashes)
+and prints verify/zstd throughput (goal >= 0.9) and naive/verify time (goal >= 1.8).
+Prints numbers only; asserts nothing about time.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+GENERATOR_VERSION = 1
+
+
+def import_collection(workdir):
+    """Make ansible_collections.clawd.ops importable from this checkout."""
+    try:
+        import ansible_collections.clawd.ops.plugins.module_utils._backup_reader  # noqa: F401 pylint: disable=unused-import
+        return
+    except ImportError:
+        pass
+    root = os.path.join(workdir, 'collections')
+    link = os.path.join(root, 'ansible_collections', 'clawd', 'ops')
+    if not os.path.islink(link):
+        os.makedirs(os.path.dirname(link), exist_ok=True)
+        os.symlink(REPO, link)
+    sys.path.insert(0, root)
+
+
+def parse_size(text):
+    units = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
+    text = text.strip().upper().rstrip('IB')
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+WORDS = ('backup archive volume restore deploy health check config worker queue request token session '
+         'message agent model prompt reply build release version commit branch merge test lint docker '
+         'container network proxy certificate domain server client retry timeout error warning info debug').split()
+
+
+def text_pool(rng, count=20000):
+    return ['%s %s' % (time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(1795000000 + rng.randrange(10 ** 7))),
+                       ' '.join(rng.choice(WORDS) for _word in range(rng.randrange(4, 16))))
+            for _line in range(count)]
+
+
+def json_line(rng, index):
+    return json.dumps({
+        'ts': 1795000000 + index, 'level': rng.choice(('info', 'warn', 'error', 'debug')),
+        'request_id': '%032x' % rng.getrandbits(128), 'path': '/api/%s/%d' % (rng.choice(WORDS), rng.randrange(1000)),
+        'status': rng.choice((200, 200, 200, 201, 304, 404, 500)), 'ms': round(rng.random() * 500, 2),
+        'user': 'u%05d' % rng.randrange(50000),
+    })
+
+
+def generate(folder, total, seed=20261123):
+    """Files of 512 B to 2 MiB (log-uniform sizes): 40% text, 30% JSON logs, 30% random bytes."""
+    rng = random.Random(seed)
+    pool = text_pool(rng)
+    written = 0
+    index = 0
+    while written < total:
+        size = min(int(512 * 4096 ** rng.random()), total - written)
+        kind = rng.choices(('text', 'json', 'random'), weights=(40, 30, 30))[0]
+        sub = os.path.join(folder, kind, '%02d' % (index % 37))
+        os.makedirs(sub, exist_ok=True)
+        if kind == 'random':
+            data = rng.randbytes(size) if hasattr(rng, 'randbytes') else os.urandom(size)
+        elif kind == 'text':
+            data = '\n'.join(rng.choices(pool, k=size // 60 + 1)).encode()[:size]
+        else:
+            lines = []
+            length = 0
+            while length < size:
+                line = json_line(rng, index * 1000 + len(lines))
+                lines.append(line)
+                length += len(line) + 1
+            data = '\n'.join(lines).encode()[:size]
+        with open(os.path.join(sub, 'f%06d.%s' % (index, {'text': 'log', 'json': 'jsonl', 'random': 'bin'}[kind])), 'wb') as handle:
+            handle.write(data)
+        written += len(data)
+        index += 1
+    return index
+
+
+def make_archive(folder, dest_dir, service):
+    """(writer used, archive path): the collection's writer when it is there and works, else the
+    tests' fixture writer."""
+    from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
+    try:
+        from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer  # pylint: disable=import-error
+        create = getattr(_backup_writer, 'create_archive')
+    except (ImportError, AttributeError):
+        create = None
+    if create is not None:
+        try:
+            result = create(dest_dir, service, [{'name': 'data', 'path': folder}], version='1.0.0', now=1795000000, host='bench')
+            return 'plugins/module_utils/_backup_writer.create_archive', result['archive']
+        except Exception as exc:  # pylint: disable=broad-except
+            print('note: _backup_writer.create_archive did not work here (%s: %s); using the test fixture writer' % (type(exc).__name__, exc))
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, members_from_folder
+    path = os.path.join(dest_dir, archive_name(service, 1795000000, '1.0.0'))
+    build_archive(path, members_from_folder('data', folder), threads=-1, service=service)
+    return 'tests/unit/plugins/module_utils/backup_fixtures.build_archive', path
+
+
+def prepare(workdir, size):
+    tag = '%dMiB-v%d' % (size >> 20, GENERATOR_VERSION)
+    folder = os.path.join(workdir, 'data-' + tag)
+    stamp = os.path.join(workdir, 'archive-%s.json' % tag)
+    if os.path.exists(stamp):
+        with open(stamp) as handle:
+            info = json.load(handle)
+        if os.path.exists(info['archive']):
+            return info
+    started = time.monotonic()
+    if not os.path.isdir(folder) or not os.path.exists(folder + '.ready'):
+        print('generating %d MiB of data in %s ...' % (size >> 20, folder))
+        files = generate(folder, size)
+        with open(folder + '.ready', 'w') as handle:
+            handle.write(str(files))
+    with open(folder + '.ready') as handle:
+        files = int(handle.read())
+    dest_dir = os.path.join(workdir, 'archive-' + tag)
+    if os.path.isdir(dest_dir):
+        for name in os.listdir(dest_dir):
+            os.remove(os.path.join(dest_dir, name))
+    else:
+        os.makedirs(dest_dir)
+    print('writing the archive in %s ...' % dest_dir)
+    writer, archive = make_archive(folder, dest_dir, 'bench' + tag.replace('-', ''))
+    info = {'archive': archive, 'files': files, 'writer': writer, 'data_bytes': size,
+            'archive_bytes': os.path.getsize(archive), 'prepared_in': round(time.monotonic() - started, 1)}
+    with open(stamp, 'w') as handle:
+        json.dump(info, handle)
+    return info
+
+
+def best_of(repeat, action):
+    times = []
+    result = None
+    for attempt in range(repeat):  # pylint: disable=unused-variable
+        started = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
+    parser.add_argument('--workdir', default='/tmp/clawd-bench', help='where the data set and archive are cached')
+    parser.add_argument('--size', default='1G', help='data set size, e.g. 64M or 1G (default 1G)')
+    parser.add_argument('--repeat', type=int, default=3, help='runs of each, the best counts (default 3)')
+    args = parser.parse_args()
+    size = parse_size(args.size)
+    os.makedirs(args.workdir, exist_ok=True)
+    import_collection(args.workdir)
+    from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
+
+    info = prepare(args.workdir, size)
+    archive = info['archive']
+    with open(archive, 'rb') as handle:  # page cache, for every contender alike
+        while handle.read(1 << 24):
+            pass
+
+    rows = []
+    verify_time, report = best_of(args.repeat, lambda: verify_archive(archive, require_checksum=True))
+    if not report['ok']:
+        print('verify_archive FAILED: %s' % '; '.join('%s: %s' % (c['name'], c['reason']) for c in report['checks'] if not c['ok']))
+    data_bytes = report['bytes']
+    rows.append(('verify_archive (auto threads)', verify_time))
+    single_time = best_of(args.repeat, lambda: verify_archive(archive, require_checksum=True, threads=False))[0]
+    rows.append(('verify_archive (one thread)', single_time))
+    zstd_time = best_of(args.repeat, lambda: subprocess.check_call(['zstd', '-q', '-dc', archive], stdout=subprocess.DEVNULL))[0]
+    rows.append(('zstd -dc > /dev/null', zstd_time))
+    naive = 'sha256sum "$0" > /dev/null && tar --zstd -tf "$0" > /dev/null'
+    naive_time = best_of(args.repeat, lambda: subprocess.check_call(['sh', '-c', naive, archive]))[0]
+    rows.append(('sha256sum && tar --zstd -tf', naive_time))
+
+    archive_bytes = info['archive_bytes']
+    print()
+    print('data set: %d files, %.1f MB of data, archive %.1f MB (%.2fx), written by %s'
+          % (info['files'], data_bytes / 1e6, archive_bytes / 1e6, data_bytes / float(archive_bytes), info['writer']))
+    print('host: %d CPUs usable, load average %s, Python %s' % (
+        len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
+        ' '.join('%.2f' % load for load in os.getloadavg()), sys.version.split()[0]))
+    print('verify report: ok=%s, %d members, checks: %s' % (report['ok'], report['members'], ', '.join(c['name'] for c in report['checks'])))
+    print()
+    print('%-32s %9s %14s %16s' % ('best of %d' % args.repeat, 'seconds', 'archive MB/s', 'uncompressed MB/s'))
+    print('-' * 74)
+    for name, seconds in rows:
+        print('%-32s %9.3f %14.1f %16.1f' % (name, seconds, archive_bytes / 1e6 / seconds, data_bytes / 1e6 / seconds))
+    print('-' * 74)
+    print('verify throughput / zstd -dc throughput = %.2f   (goal >= 0.9; one thread: %.2f)' % (zstd_time / verify_time, zstd_time / single_time))
+    print('naive time / verify time                = %.2f   (goal >= 1.8; one thread: %.2f)' % (naive_time / verify_time, naive_time / single_time))
+    return 0 if report['ok'] else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,87 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scenario backup_restore: what the backup, the restore and the drill left on the lab host."""
+
+import json
+import os
+
+import boto3
+
+testinfra_hosts = ['all']  # pylint: disable=invalid-name
+
+NAME = 'molecule-backup_restore'
+BACKUPS = '/var/backups/clawd'
+STATE = os.environ['CLAWD_STATE']
+
+
+def secret(name):
+    with open(os.path.join(STATE, 'secrets', name), encoding='utf-8') as handle:
+        return handle.read().strip()
+
+
+def archives(host, folder=BACKUPS):
+    return sorted(f for f in host.file(folder).listdir() if f.endswith(('.tar.zst', '.tar.gz')))
+
+
+def workspace(host):
+    cmd = host.run("python3 -c \"import docker; print(docker.from_env().volumes.get('%s-workspace').attrs['Mountpoint'])\"" % NAME)
+    assert cmd.rc == 0, cmd.stderr
+    return cmd.stdout.strip()
+
+
+def test_one_archive_was_made_and_check_mode_wrote_none(host):
+    found = archives(host)
+    assert len(found) == 1, found
+    assert found[0].startswith('claudebox-') and found[0].endswith('-1.0.0.tar.zst')
+    assert not [f for f in host.file(BACKUPS).listdir() if f.endswith('.partial')]
+
+
+def test_archive_checks_out_with_the_standard_tools(host):
+    name = archives(host)[0]
+    cmd = host.run('cd %s && sha256sum -c %s.sha256 && tar --zstd -tf %s' % (BACKUPS, name, name))
+    assert cmd.rc == 0, cmd.stderr
+    assert 'volumes/workspace/seed.txt' in cmd.stdout
+    assert 'volumes/workspace/notes/today.md' in cmd.stdout
+    assert cmd.stdout.strip().splitlines()[-1] == 'clawd-backup/manifest.json'
+    manifest = json.loads(host.file('%s/%s.manifest.json' % (BACKUPS, name)).content_string)
+    assert manifest['format'] == 'clawd.ops/backup' and manifest['app_version'] == '1.0.0'
+
+
+def test_offsite_copy_has_the_archives_size(host):
+    name = archives(host)[0]
+    s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:%s' % os.environ.get('CLAWD_PORT_S3', '17004'), region_name='us-east-1',
+                      aws_access_key_id=secret('s3_access_key'), aws_secret_access_key=secret('s3_secret_key'))
+    head = s3.head_object(Bucket='clawd-molecule-backups', Key='clawd-molecule-backup_restore/%s' % name)
+    assert head['ContentLength'] == host.file('%s/%s' % (BACKUPS, name)).size
+
+
+def test_restore_brought_the_data_back(host):
+    live = workspace(host)
+    assert host.file(live + '/seed.txt').content_string == 'the original data\n'
+    assert host.file(live + '/notes/today.md').exists
+    assert not host.file(live + '/damage.txt').exists
+
+
+def test_safety_copy_holds_the_damaged_data(host):
+    found = archives(host, BACKUPS + '/safety')
+    assert len(found) == 1, found
+    cmd = host.run('tar --zstd -xOf %s/safety/%s volumes/workspace/damage.txt' % (BACKUPS, found[0]))
+    assert cmd.rc == 0 and cmd.stdout == 'damaged\n'
+
+
+def test_app_is_healthy_after_the_restore(host):
+    cmd = host.run('curl -sS --cacert %s/hosts/%s/tls/ca.crt https://%s.clawd.test/health' % (STATE, NAME, NAME))
+    assert cmd.rc == 0, cmd.stderr
+    assert json.loads(cmd.stdout)['status'] == 'ok'
+
+
+def test_drill_passed_and_left_nothing_behind(host):
+    drills = host.file(BACKUPS + '/drills').listdir()
+    assert len(drills) == 1, drills
+    record = json.loads(host.file('%s/drills/%s' % (BACKUPS, drills[0])).content_string)
+    assert record['healthy'] is True
+    assert record['restored']
+    cmd = host.run("python3 -c \"import docker; c = docker.from_env(); "
+                   "print(len(c.containers.list(all=True, filters={'label': 'clawd.ops.drill'})), "
+                   "len(c.volumes.list(filters={'label': 'clawd.ops.drill'})))\"")
+    assert cmd.stdout.split() == ['0', '0']

@@ -1,0 +1,639 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Writing archives on real folders: round trips through the reader and GNU tar, refusals, failures."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import collections
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import stat
+import subprocess
+import tarfile
+import threading
+import time
+
+import pytest
+
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
+from ansible_collections.clawd.ops.plugins.module_utils._backup_format import open_compressed_reader, read_sha256_file
+from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
+from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import BackupError, create_archive
+
+NOW = 1795456200  # 2026-11-23T17:50:00Z
+NAME = 'claudebox-20261123T175000Z-1.0.0'
+Usage = collections.namedtuple('Usage', 'total used free')
+
+needs_tar = pytest.mark.skipif(shutil.which('tar') is None, reason='GNU tar is not installed')
+needs_zstd = pytest.mark.skipif(shutil.which('zstd') is None, reason='the zstd command is not installed')
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A source folder with every kind of entry; returns (source path, dest path)."""
+    src = tmp_path / 'src'
+    (src / 'sub' / 'deeper').mkdir(parents=True)
+    (src / 'empty').mkdir()
+    (src / 'private').mkdir(mode=0o700)
+    os.chmod(str(src / 'private'), 0o700)
+    (src / 'notes.txt').write_bytes(b'hello notes\n')
+    (src / 'sub' / 'data.bin').write_bytes(os.urandom(300000))
+    (src / 'sub' / 'deeper' / 'log.txt').write_bytes(b'line\n' * 20000)
+    (src / 'run.sh').write_bytes(b'#!/bin/sh\necho hi\n')
+    os.chmod(str(src / 'run.sh'), 0o750)
+    (src / 'private' / 'key').write_bytes(b'secret')
+    os.chmod(str(src / 'private' / 'key'), 0o600)
+    os.symlink('notes.txt', str(src / 'link'))
+    os.symlink('../notes.txt', str(src / 'sub' / 'uplink'))
+    os.symlink('/etc/passwd', str(src / 'abs-link'))
+    os.symlink('../../outside', str(src / 'sub' / 'escape'))
+    os.mkfifo(str(src / 'fifo'))
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(src / 'app.sock'))
+    sock.close()
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    return str(src), str(dest)
+
+
+def expected_files(src):
+    return {
+        'volumes/ws': ('dir', 0o755, None),
+        'volumes/ws/empty': ('dir', 0o755, None),
+        'volumes/ws/link': ('symlink', None, 'notes.txt'),
+        'volumes/ws/notes.txt': ('file', 0o644, b'hello notes\n'),
+        'volumes/ws/private': ('dir', 0o700, None),
+        'volumes/ws/private/key': ('file', 0o600, b'secret'),
+        'volumes/ws/run.sh': ('file', 0o750, b'#!/bin/sh\necho hi\n'),
+        'volumes/ws/sub': ('dir', 0o755, None),
+        'volumes/ws/sub/data.bin': ('file', 0o644, open(os.path.join(src, 'sub', 'data.bin'), 'rb').read()),
+        'volumes/ws/sub/deeper': ('dir', 0o755, None),
+        'volumes/ws/sub/deeper/log.txt': ('file', 0o644, b'line\n' * 20000),
+        'volumes/ws/sub/uplink': ('symlink', None, '../notes.txt'),
+    }
+
+
+def members_of(path):
+    """(name, TarInfo, data) of every member, read with the stdlib only."""
+    with open(path, 'rb') as handle:
+        stream = open_compressed_reader(handle)
+        with tarfile.open(fileobj=stream, mode='r|') as tar:
+            result = []
+            for info in tar:
+                data = tar.extractfile(info).read() if info.isreg() else None
+                result.append((info.name, info, data))
+            return result
+
+
+def test_zstd_round_trip_verifies_and_matches_the_manifest(tree):
+    src, dest = tree
+    os.umask(0o022)
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', deployment_id='d-42',
+                            host='lab1', now=NOW)
+    archive = os.path.join(dest, NAME + '.tar.zst')
+    assert result['archive'] == archive
+    assert sorted(os.listdir(dest)) == sorted([NAME + '.tar.zst', NAME + '.tar.zst.manifest.json', NAME + '.tar.zst.sha256'])
+    assert read_sha256_file(archive + '.sha256') == result['sha256'] == sha256(open(archive, 'rb').read())
+    assert open(archive + '.sha256').read() == '%s  %s.tar.zst\n' % (result['sha256'], NAME)
+    assert result['size'] == os.path.getsize(archive)
+    assert all(check['ok'] for check in result['verification'])
+    assert [check['name'] for check in result['verification']] == ['exists', 'readable', 'safety', 'manifest', 'sha256']
+
+    report = verify_archive(archive)
+    assert report['ok'], report['checks']
+
+    expected = expected_files(src)
+    members = members_of(archive)
+    names = [name for name, dummy, dummy2 in members]
+    assert names[-1] == 'clawd-backup/manifest.json'
+    assert names[:-1] == sorted(expected), 'depth first, sorted'
+    assert result['members'] == len(members)
+    assert result['bytes'] == sum(len(item[2]) for item in expected.values() if item[0] == 'file')
+    for name, info, data in members[:-1]:
+        kind, mode, content = expected[name]
+        assert info.uname == info.gname == ''
+        assert info.uid == os.getuid()
+        if kind == 'file':
+            assert info.isreg() and data == content and info.mode == mode
+        elif kind == 'dir':
+            assert info.isdir() and info.mode == mode
+        else:
+            assert info.issym() and info.linkname == content
+
+    manifest_bytes = members[-1][2]
+    assert open(archive + '.manifest.json', 'rb').read() == manifest_bytes
+    manifest = json.loads(manifest_bytes.decode('utf-8'))
+    assert manifest['format'] == 'clawd.ops/backup' and manifest['format_version'] == 1
+    assert manifest['created_at'] == '2026-11-23T17:50:00Z'
+    assert (manifest['host'], manifest['service'], manifest['app_version'], manifest['deployment_id']) == ('lab1', 'claudebox', '1.0.0', 'd-42')
+    assert manifest['compression'] == 'zstd'
+    assert manifest['dumps'] == []
+    files = [item for item in expected.values() if item[0] == 'file']
+    assert manifest['sources'] == [{'name': 'ws', 'path': src, 'files': len(files), 'bytes': result['bytes']}]
+    assert manifest['totals'] == {'files': len(files), 'bytes': result['bytes']}
+    assert [entry['path'] for entry in manifest['files']] == names[:-1]
+    for entry in manifest['files']:
+        kind, mode, content = expected[entry['path']]
+        assert entry['type'] == kind
+        if kind == 'file':
+            assert entry == {'path': entry['path'], 'type': 'file', 'size': len(content), 'mode': '%04o' % mode, 'sha256': sha256(content)}
+        elif kind == 'dir':
+            assert entry == {'path': entry['path'], 'type': 'dir', 'mode': '%04o' % mode}
+        else:
+            assert entry == {'path': entry['path'], 'type': 'symlink', 'target': content}
+
+    skipped = dict((item['member'], item['reason']) for item in result['skipped'])
+    assert sorted(skipped) == ['volumes/ws/abs-link', 'volumes/ws/app.sock', 'volumes/ws/fifo', 'volumes/ws/sub/escape']
+    assert skipped['volumes/ws/app.sock'].startswith('socket')
+    assert skipped['volumes/ws/fifo'].startswith('fifo')
+    assert 'absolute path /etc/passwd' in skipped['volumes/ws/abs-link']
+    assert 'leaves volumes/ws/' in skipped['volumes/ws/sub/escape']
+    assert result['changed_during_backup'] == []
+    assert result['ratio'] == round(float(result['bytes']) / result['size'], 3)
+    assert result['manifest'] == archive + '.manifest.json'
+    assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
+
+
+@needs_tar
+@needs_zstd
+def test_gnu_tar_and_zstd_read_the_zstd_archive(tree, tmp_path):
+    src, dest = tree
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    archive = result['archive']
+    subprocess.check_call(['zstd', '-q', '-t', archive])
+    listing = subprocess.check_output(['tar', '--zstd', '-tf', archive]).decode().splitlines()
+    assert listing[0] == 'volumes/ws/'
+    assert listing[-1] == 'clawd-backup/manifest.json'
+    assert 'volumes/ws/empty/' in listing and 'volumes/ws/link' in listing
+    out = tmp_path / 'out'
+    out.mkdir()
+    subprocess.check_call(['tar', '--zstd', '-xpf', archive, '-C', str(out)])
+    restored = out / 'volumes' / 'ws'
+    for name, (kind, mode, content) in expected_files(src).items():
+        path = str(out / name)
+        if kind == 'file':
+            assert open(path, 'rb').read() == content
+            assert stat.S_IMODE(os.lstat(path).st_mode) == mode
+        elif kind == 'dir':
+            assert os.path.isdir(path) and stat.S_IMODE(os.lstat(path).st_mode) == mode
+        else:
+            assert os.readlink(path) == content
+    assert os.listdir(str(restored / 'empty')) == []
+    assert not os.path.lexists(str(restored / 'fifo'))
+
+
+@needs_tar
+def test_gzip_archive_extracts_with_gnu_tar(tree, tmp_path):
+    src, dest = tree
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', compression='gzip', level=1, now=NOW)
+    archive = result['archive']
+    assert archive.endswith(NAME + '.tar.gz')
+    assert all(check['ok'] for check in result['verification'])
+    assert verify_archive(archive)['ok']
+    subprocess.check_call(['gzip', '-t', archive])
+    out = tmp_path / 'out'
+    out.mkdir()
+    subprocess.check_call(['tar', '-xzf', archive, '-C', str(out)])
+    assert (out / 'volumes' / 'ws' / 'sub' / 'deeper' / 'log.txt').read_bytes() == b'line\n' * 20000
+    manifest = json.loads((out / 'clawd-backup' / 'manifest.json').read_text())
+    assert manifest['compression'] == 'gzip'
+
+
+def test_zstd_level_and_threads_are_used(tree, monkeypatch):
+    src, dest = tree
+    seen = []
+    real = _backup_writer.zstandard.ZstdCompressor
+
+    def spy(**kwargs):
+        seen.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(_backup_writer.zstandard, 'ZstdCompressor', spy)
+    create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], now=NOW)
+    create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], level=19, threads=1, now=NOW + 1)
+    assert seen == [dict(level=3, threads=-1, write_checksum=True), dict(level=19, threads=1, write_checksum=True)]
+
+
+def test_several_sources_sorted_by_name(tmp_path):
+    for name in ('b', 'a'):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / 'file').write_text(name)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    result = create_archive(str(dest), 'svc', [{'name': 'zeta', 'path': str(tmp_path / 'b')}, {'name': 'alpha', 'path': str(tmp_path / 'a')}],
+                            now=NOW)
+    names = [name for name, dummy, dummy2 in members_of(result['archive'])]
+    assert names == ['volumes/alpha', 'volumes/alpha/file', 'volumes/zeta', 'volumes/zeta/file', 'clawd-backup/manifest.json']
+    assert os.path.basename(result['archive']) == 'svc-20261123T175000Z-unknown.tar.zst'
+
+
+def test_names_that_are_not_utf8_round_trip(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    with open(os.path.join(str(src).encode(), b'caf\xe9.txt'), 'wb') as handle:
+        handle.write(b'latin-1 name')
+    (src / 'r\u00e9sum\u00e9.txt').write_text('utf-8 name')
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
+    assert verify_archive(result['archive'])['ok']
+    names = [name for name, dummy, dummy2 in members_of(result['archive'])]
+    assert 'volumes/ws/caf\udce9.txt' in names and 'volumes/ws/r\u00e9sum\u00e9.txt' in names
+
+
+def listing(path):
+    return sorted(os.listdir(path))
+
+
+@pytest.mark.parametrize('case', ['missing', 'file', 'unwritable'])
+def test_refuses_a_bad_destination(tree, tmp_path, monkeypatch, case):
+    src, dest = tree
+    if case == 'missing':
+        target = str(tmp_path / 'nope')
+        expected = 'the destination folder %s does not exist' % target
+    elif case == 'file':
+        target = str(tmp_path / 'a-file')
+        open(target, 'w').close()
+        expected = 'the destination folder %s does not exist' % target
+    else:
+        target = dest
+        real_access = os.access
+        monkeypatch.setattr(_backup_writer.os, 'access', lambda path, mode: False if path == dest else real_access(path, mode))
+        expected = 'the destination folder %s is not writable' % dest
+    with pytest.raises(BackupError) as error:
+        create_archive(target, 'claudebox', [{'name': 'ws', 'path': src}], now=NOW)
+    assert str(error.value) == expected
+    assert listing(dest) == []
+
+
+def test_refuses_missing_and_unreadable_sources(tree, tmp_path, monkeypatch):
+    src, dest = tree
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': str(tmp_path / 'gone')}], now=NOW)
+    assert str(error.value).startswith('source ws (%s) is missing or unreadable: No such file' % (tmp_path / 'gone'))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': os.path.join(src, 'notes.txt')}], now=NOW)
+    assert str(error.value) == 'source ws (%s) is not a folder' % os.path.join(src, 'notes.txt')
+
+    key = os.path.join(src, 'private', 'key')
+    real_access = os.access
+    monkeypatch.setattr(_backup_writer.os, 'access', lambda path, mode: False if path == key else real_access(path, mode))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], now=NOW)
+    assert str(error.value) == 'cannot read 1 item(s) of the sources: %s' % key
+    monkeypatch.setattr(_backup_writer.os, 'access', lambda path, mode: False if path == src else real_access(path, mode))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], now=NOW)
+    assert str(error.value) == 'source ws (%s) is not readable' % src
+    assert listing(dest) == []
+
+
+@pytest.mark.parametrize('sources, sqlite, message', [
+    ([], [], 'nothing to back up: give sources, sqlite or both'),
+    ([{'name': '../x', 'path': '/tmp'}], [], "invalid source name '../x': use letters, digits, \".\", \"_\" and \"-\""),
+    ([{'name': 'a', 'path': '/tmp'}, {'name': 'a', 'path': '/var'}], [], 'source name a is given twice'),
+    ([], [{'name': 'app', 'path': '/nonexistent/app.db'}], 'SQLite database app (/nonexistent/app.db) is missing or not a file'),
+])
+def test_refuses_bad_arguments(tmp_path, sources, sqlite, message):
+    with pytest.raises(BackupError) as error:
+        create_archive(str(tmp_path), 'svc', sources, sqlite=sqlite, now=NOW)
+    assert str(error.value) == message
+    assert listing(str(tmp_path)) == []
+
+
+def test_refuses_a_file_that_is_not_a_sqlite_database(tmp_path):
+    bogus = tmp_path / 'app.db'
+    bogus.write_bytes(b'this is not a database' * 100)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    with pytest.raises(BackupError) as error:
+        create_archive(str(dest), 'svc', [], sqlite=[{'name': 'app', 'path': str(bogus)}], now=NOW)
+    assert str(error.value) == 'SQLite database app (%s) cannot be read: file is not a database' % bogus
+    assert listing(str(dest)) == []
+
+
+def test_refuses_above_the_disk_threshold(tree, monkeypatch):
+    src, dest = tree
+    raw = sum(len(item[2]) for item in expected_files(src).values() if item[0] == 'file')
+    # 1 MB filesystem, 700 kB used: the sources' raw size would take it to 70% + raw.
+    monkeypatch.setattr(_backup_writer.shutil, 'disk_usage', lambda path: Usage(1000000, 700000, 300000))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], max_disk_percent=90, now=NOW)
+    percent = 100.0 * (700000 + raw) / 1000000
+    assert str(error.value) == (
+        'the sources hold %d bytes; archiving them could fill the filesystem of %s to %.1f%% (700000 of 1000000 bytes used now), '
+        'above max_disk_percent=90 (the raw size is the worst case: it assumes no compression at all)' % (raw, dest, percent))
+    assert listing(dest) == []
+    with pytest.raises(BackupError):
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], max_disk_percent=90, now=NOW, check_mode=True)
+    # Just below the threshold it goes ahead.
+    monkeypatch.setattr(_backup_writer.shutil, 'disk_usage', lambda path: Usage(10 ** 7, 9 * 10 ** 6 - raw, 10 ** 6 + raw))
+    create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], max_disk_percent=90, now=NOW)
+    assert len(listing(dest)) == 3
+
+
+def test_refuses_when_the_archive_or_its_partial_exists(tree):
+    src, dest = tree
+    partial = os.path.join(dest, NAME + '.tar.zst.partial')
+    open(partial, 'w').close()
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value) == '%s already exists: another backup run may be writing it' % partial
+    assert listing(dest) == [NAME + '.tar.zst.partial']
+
+
+def test_check_mode_writes_nothing_and_says_what_would_be_archived(tree):
+    src, dest = tree
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW, check_mode=True)
+    assert listing(dest) == []
+    expected = expected_files(src)
+    assert result['archive'] == os.path.join(dest, NAME + '.tar.zst')
+    assert result['members'] == len(expected) + 1
+    assert result['bytes'] == sum(len(item[2]) for item in expected.values() if item[0] == 'file')
+    assert len(result['skipped']) == 4
+    real = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert (real['members'], real['bytes'], real['archive']) == (result['members'], result['bytes'], result['archive'])
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize('error', [OSError(28, 'No space left on device'), KeyboardInterrupt(), Boom('unexpected')])
+def test_failure_in_the_middle_leaves_nothing(tree, monkeypatch, error):
+    src, dest = tree
+    real_add = _backup_writer._ArchiveWriter.add_entry
+    added = []
+
+    def add_then_fail(self, entry, items=None):
+        if len(added) == 5:
+            assert os.path.getsize(self.partial) >= 0
+            assert listing(dest) == [NAME + '.tar.zst.partial']
+            raise error
+        added.append(entry['member'])
+        return real_add(self, entry, items)
+
+    monkeypatch.setattr(_backup_writer._ArchiveWriter, 'add_entry', add_then_fail)
+    with pytest.raises(type(error) if not isinstance(error, OSError) else BackupError) as raised:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    if isinstance(error, OSError):
+        assert str(raised.value).startswith('archiving %s failed: [Errno 28] No space left on device' % os.path.join(src, 'private', 'key'))
+    assert len(added) == 5
+    assert listing(dest) == []
+
+
+def test_failed_verification_leaves_nothing(tree, monkeypatch):
+    src, dest = tree
+    seen = []
+
+    def failing_verify(path, expected_sha256=None):
+        seen.append((path, expected_sha256))
+        report = verify_archive(path, expected_sha256=expected_sha256)
+        report['checks'].append({'name': 'readable', 'ok': False, 'reason': 'the archive is truncated'})
+        return report
+
+    monkeypatch.setattr(_backup_writer, 'verify_archive', failing_verify)
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value) == 'the new archive did not verify: readable: the archive is truncated'
+    assert seen[0][0] == os.path.join(dest, NAME + '.tar.zst.partial') and len(seen[0][1]) == 64
+    assert listing(dest) == []
+
+
+def test_failure_while_writing_the_side_files_leaves_nothing(tree, monkeypatch):
+    src, dest = tree
+    real_write = _backup_writer._write_side_file
+
+    def write_then_fail(path, data):
+        real_write(path, data)
+        if path.endswith('.sha256'):
+            raise OSError(5, 'Input/output error')
+
+    monkeypatch.setattr(_backup_writer, '_write_side_file', write_then_fail)
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value) == 'committing %s failed: [Errno 5] Input/output error' % os.path.join(dest, NAME + '.tar.zst')
+    assert listing(dest) == []
+
+
+def test_files_that_change_while_read_keep_the_archive_whole(tmp_path, monkeypatch):
+    src = tmp_path / 'src'
+    src.mkdir()
+    (src / 'grows.log').write_bytes(b'a' * 3000000)
+    (src / 'shrinks.db').write_bytes(b'b' * 3000000)
+    (src / 'steady.txt').write_bytes(b'c' * 1000)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    real_items = _backup_writer._file_items
+
+    def meddling_items(path, *args):
+        meddled = False
+        for item in real_items(path, *args):
+            yield item
+            if meddled:
+                continue
+            if item[0] == 'data' and path.endswith('grows.log'):
+                with open(path, 'ab') as handle:
+                    handle.write(b'A' * 500000)
+                meddled = True
+            elif item[0] == 'start' and path.endswith('shrinks.db'):
+                with open(path, 'r+b') as handle:
+                    handle.truncate(2000000)
+                meddled = True
+
+    monkeypatch.setattr(_backup_writer, '_file_items', meddling_items)
+    result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
+    changed = dict((item['member'], item['reason']) for item in result['changed_during_backup'])
+    assert sorted(changed) == ['volumes/ws/grows.log', 'volumes/ws/shrinks.db']
+    assert changed['volumes/ws/grows.log'] == 'changed while being read (size 3000000 then 3500000): the first 3000000 bytes were archived'
+    assert changed['volumes/ws/shrinks.db'] == 'shrank while being read: 1000000 missing bytes archived as zeros'
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert members['volumes/ws/grows.log'] == b'a' * 3000000
+    assert members['volumes/ws/shrinks.db'] == b'b' * 2000000 + b'\0' * 1000000
+    assert members['volumes/ws/steady.txt'] == b'c' * 1000
+    assert verify_archive(result['archive'])['ok']
+
+
+def test_a_file_that_vanishes_before_it_is_read_is_reported(tmp_path, monkeypatch):
+    src = tmp_path / 'src'
+    src.mkdir()
+    (src / 'a.tmp').write_text('short-lived')
+    (src / 'b.txt').write_text('stays')
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    real_plan = _backup_writer._plan
+
+    def plan_then_remove(*args):
+        planned = real_plan(*args)
+        os.remove(str(src / 'a.tmp'))
+        return planned
+
+    monkeypatch.setattr(_backup_writer, '_plan', plan_then_remove)
+    result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
+    assert result['changed_during_backup'] == [{
+        'path': str(src / 'a.tmp'), 'member': 'volumes/ws/a.tmp',
+        'reason': 'not archived: it could not be opened any more (No such file or directory)'}]
+    assert [name for name, dummy, dummy2 in members_of(result['archive'])] == ['volumes/ws', 'volumes/ws/b.txt', 'clawd-backup/manifest.json']
+
+
+def test_sqlite_copy_is_consistent_while_another_connection_writes(tmp_path):
+    database = str(tmp_path / 'app.db')
+    setup = sqlite3.connect(database)
+    setup.execute('PRAGMA journal_mode=WAL')
+    setup.execute('CREATE TABLE ledger (batch INTEGER, amount INTEGER)')
+    setup.commit()
+    setup.close()
+    stop = threading.Event()
+    batches = [0]
+
+    def write():
+        # Each transaction moves money between two rows: the sum is always 0, rows come in pairs.
+        connection = sqlite3.connect(database, timeout=30)
+        while not stop.is_set():
+            batches[0] += 1
+            with connection:
+                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batches[0], 100))
+                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batches[0], -100))
+        connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while batches[0] < 200:
+            time.sleep(0.01)
+        dest = tmp_path / 'dest'
+        dest.mkdir()
+        src = tmp_path / 'src'
+        src.mkdir()
+        (src / 'config.json').write_text('{}')
+        before = batches[0]
+        result = create_archive(str(dest), 'svc', [{'name': 'config', 'path': str(src)}], sqlite=[{'name': 'app', 'path': database}], now=NOW)
+        after = batches[0]
+    finally:
+        stop.set()
+        writer.join()
+    assert after > before, 'the app kept writing during the backup'
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert list(members) == ['volumes/config', 'volumes/config/config.json', 'dumps/app.sqlite3', 'clawd-backup/manifest.json']
+    copy = tmp_path / 'copy.sqlite3'
+    copy.write_bytes(members['dumps/app.sqlite3'])
+    connection = sqlite3.connect(str(copy))
+    assert connection.execute('PRAGMA integrity_check').fetchone() == ('ok',)
+    assert connection.execute('PRAGMA journal_mode').fetchone() == ('delete',)
+    rows, total, groups = connection.execute('SELECT COUNT(*), SUM(amount), COUNT(DISTINCT batch) FROM ledger').fetchone()
+    connection.close()
+    assert rows >= 400 and rows == 2 * groups and total == 0
+    manifest = json.loads(members['clawd-backup/manifest.json'].decode())
+    assert manifest['dumps'] == [{'name': 'app.sqlite3', 'type': 'sqlite', 'source': database}]
+    assert manifest['files'][-1]['path'] == 'dumps/app.sqlite3'
+    assert manifest['files'][-1]['sha256'] == sha256(members['dumps/app.sqlite3'])
+    assert manifest['totals']['files'] == 2
+    assert listing(str(dest)) == sorted(os.path.basename(result['archive']) + suffix for suffix in ('', '.manifest.json', '.sha256'))
+
+
+def test_sqlite_only_backup_and_its_temporary_copy_is_gone(tmp_path):
+    database = str(tmp_path / 'app.db')
+    connection = sqlite3.connect(database)
+    connection.execute('CREATE TABLE t (x)')
+    connection.execute('INSERT INTO t VALUES (42)')
+    connection.commit()
+    connection.close()
+    os.chmod(database, 0o640)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    result = create_archive(str(dest), 'svc', None, sqlite=[{'name': 'app.sqlite3', 'path': database}], now=NOW)
+    members = members_of(result['archive'])
+    assert [name for name, dummy, dummy2 in members] == ['dumps/app.sqlite3', 'clawd-backup/manifest.json']
+    assert members[0][1].mode == 0o640
+    assert len(listing(str(dest))) == 3
+
+
+def test_a_failed_sqlite_copy_leaves_nothing(tmp_path, monkeypatch):
+    database = str(tmp_path / 'app.db')
+    connection = sqlite3.connect(database)
+    connection.execute('CREATE TABLE t (x)')
+    connection.commit()
+    connection.close()
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+
+    def broken_dump(source, target):
+        open(target, 'wb').write(b'half a copy')
+        raise sqlite3.OperationalError('database is locked')
+
+    monkeypatch.setattr(_backup_writer, '_dump_sqlite', broken_dump)
+    with pytest.raises(BackupError) as error:
+        create_archive(str(dest), 'svc', [], sqlite=[{'name': 'app', 'path': database}], now=NOW)
+    assert str(error.value) == 'copying the SQLite database %s failed: database is locked' % database
+    assert listing(str(dest)) == []
+
+
+def test_a_read_error_in_the_read_ahead_thread_fails_cleanly(tree, monkeypatch):
+    src, dest = tree
+    real_items = _backup_writer._file_items
+
+    def failing_items(path, *args):
+        for item in real_items(path, *args):
+            if item[0] == 'data' and path.endswith('data.bin'):
+                raise OSError(5, 'Input/output error')
+            yield item
+
+    monkeypatch.setattr(_backup_writer, '_file_items', failing_items)
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value) == 'archiving %s failed: [Errno 5] Input/output error' % os.path.join(src, 'sub', 'data.bin')
+    assert listing(dest) == []
+    assert [thread.name for thread in threading.enumerate() if thread.name.startswith('clawd-backup')] == []
+
+
+class FullDisk(object):
+    """A file that fails like a full disk once some bytes were written."""
+
+    def __init__(self, raw, limit):
+        self.raw = raw
+        self.limit = limit
+
+    def write(self, data):
+        if self.raw.tell() + len(data) > self.limit:
+            raise OSError(28, 'No space left on device')
+        return self.raw.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def test_a_full_disk_while_writing_fails_cleanly(tree, monkeypatch):
+    src, dest = tree
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(_backup_writer.os, 'fdopen', lambda fd, mode: FullDisk(real_fdopen(fd, mode), 100000))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value).endswith('failed: [Errno 28] No space left on device')
+    assert listing(dest) == []
+    assert [thread.name for thread in threading.enumerate() if thread.name.startswith('clawd-backup')] == []
+
+
+def test_a_big_file_streams_through_the_read_ahead_in_chunks(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    big = os.urandom(1 << 20) * 5 + b'tail'
+    (src / 'big.bin').write_bytes(big)
+    for index in range(600):  # more items than one read-ahead batch holds
+        (src / ('small-%03d.txt' % index)).write_text('small file %d\n' % index)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert members['volumes/ws/big.bin'] == big
+    assert members['volumes/ws/small-599.txt'] == b'small file 599\n'
+    assert result['members'] == 603

@@ -1,0 +1,137 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The backup_archive module: arguments in, archive (or a clear failure) out."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import collections
+import os
+import sqlite3
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
+from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
+from ansible_collections.clawd.ops.plugins.modules import backup_archive
+
+
+@pytest.fixture
+def results(monkeypatch):
+    captured = []
+
+    def exit_json(self, **kwargs):
+        captured.append(dict(kwargs, failed=False, warnings=list(getattr(self, '_warnings_seen', []))))
+        raise SystemExit(0)
+
+    def fail_json(self, msg, **kwargs):
+        captured.append(dict(kwargs, failed=True, msg=msg))
+        raise SystemExit(1)
+
+    def warn(self, warning):
+        self._warnings_seen = getattr(self, '_warnings_seen', []) + [warning]
+
+    monkeypatch.setattr(backup_archive.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(backup_archive.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(backup_archive.AnsibleModule, 'warn', warn)
+    return captured
+
+
+def run_module(args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            backup_archive.main()
+
+
+@pytest.fixture
+def folders(tmp_path):
+    src = tmp_path / 'src'
+    (src / 'sub').mkdir(parents=True)
+    (src / 'sub' / 'a.txt').write_text('alpha\n' * 100)
+    database = tmp_path / 'app.db'
+    connection = sqlite3.connect(str(database))
+    connection.execute('CREATE TABLE t (x)')
+    connection.commit()
+    connection.close()
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    return str(src), str(database), str(dest)
+
+
+def test_writes_a_verified_archive_and_reports_changed(folders, results):
+    src, database, dest = folders
+    run_module({'dest': dest, 'service': 'claudebox', 'version': '1.4.2', 'deployment_id': 'dep-1',
+                'sources': [{'name': 'workspace', 'path': src}], 'sqlite': [{'name': 'app', 'path': database}]})
+    result = results[-1]
+    assert result['failed'] is False, result
+    assert result['changed'] is True
+    assert os.path.basename(result['archive']).startswith('claudebox-') and result['archive'].endswith('-1.4.2.tar.zst')
+    assert sorted(os.listdir(dest)) == sorted(os.path.basename(result['archive']) + suffix for suffix in ('', '.manifest.json', '.sha256'))
+    assert result['members'] == 5  # volumes/workspace, sub, sub/a.txt, dumps/app.sqlite3, manifest
+    assert verify_archive(result['archive'])['ok']
+    for key in ('sha256', 'size', 'bytes', 'ratio', 'duration', 'throughput_mb_s', 'manifest', 'skipped', 'changed_during_backup', 'verification'):
+        assert key in result
+    assert result['warnings'] == []
+
+
+def test_gzip_and_level(folders, results):
+    src, dummy, dest = folders
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'compression': 'gzip', 'level': 9})
+    assert results[-1]['failed'] is False
+    assert results[-1]['archive'].endswith('-unknown.tar.gz')
+
+
+def test_check_mode_writes_nothing_and_reports_changed(folders, results):
+    src, dummy, dest = folders
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], '_ansible_check_mode': True})
+    result = results[-1]
+    assert result['failed'] is False and result['changed'] is True
+    assert result['members'] == 4 and result['bytes'] == 600
+    assert os.listdir(dest) == []
+
+
+def test_expected_failure_is_one_clear_line(folders, results, tmp_path):
+    src, dummy, dest = folders
+    run_module({'dest': str(tmp_path / 'missing'), 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}]})
+    result = results[-1]
+    assert result['failed'] is True
+    assert result['msg'] == 'Failed to back up svc to %s: the destination folder %s does not exist' % (tmp_path / 'missing', tmp_path / 'missing')
+    assert 'exception' not in result
+
+
+def test_disk_threshold_failure(folders, results, monkeypatch):
+    src, dummy, dest = folders
+    usage = collections.namedtuple('Usage', 'total used free')
+    monkeypatch.setattr(_backup_writer.shutil, 'disk_usage', lambda path: usage(1000, 950, 50))
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'max_disk_percent': 95})
+    assert results[-1]['failed'] is True
+    assert results[-1]['msg'].startswith('Failed to back up svc to %s: the sources hold 600 bytes; archiving them could fill' % dest)
+    assert 'above max_disk_percent=95' in results[-1]['msg']
+    assert os.listdir(dest) == []
+
+
+def test_sources_or_sqlite_is_required(folders, results):
+    dummy, dummy2, dest = folders
+    run_module({'dest': dest, 'service': 'svc'})
+    assert results[-1]['failed'] is True
+    assert results[-1]['msg'] == 'sources is required unless sqlite is given'
+
+
+def test_files_that_changed_become_warnings(folders, results, monkeypatch):
+    src, dummy, dest = folders
+    real_add = _backup_writer._ArchiveWriter.add_entry
+
+    def add_and_report(self, entry, items=None):
+        done = real_add(self, entry, items)
+        if entry['type'] == 'file':
+            self.changed.append({'path': entry['path'], 'member': entry['member'], 'reason': 'changed while being read'})
+        return done
+
+    monkeypatch.setattr(_backup_writer._ArchiveWriter, 'add_entry', add_and_report)
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}]})
+    result = results[-1]
+    assert result['failed'] is False
+    assert result['warnings'] == ['%s changed while being read' % os.path.join(src, 'sub', 'a.txt')]

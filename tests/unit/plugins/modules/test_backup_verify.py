@@ -1,0 +1,160 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The backup_verify module: archives written by the tests' own writer, results as Ansible gets them."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import os
+
+import pytest
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_format
+from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
+from ansible_collections.clawd.ops.plugins.modules import backup_verify
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, sample_members
+
+NOW = 1795456200
+
+
+def run_module(args):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            backup_verify.main()
+    return exit_info.value.code
+
+
+@pytest.fixture
+def results(monkeypatch):
+    captured = []
+
+    def exit_json(self, **kwargs):
+        captured.append(dict(kwargs, failed=False))
+        raise SystemExit(0)
+
+    def fail_json(self, msg, **kwargs):
+        captured.append(dict(kwargs, failed=True, msg=msg))
+        raise SystemExit(1)
+
+    monkeypatch.setattr(backup_verify.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(backup_verify.AnsibleModule, 'fail_json', fail_json)
+    return captured
+
+
+def make(folder, when=NOW, compression='zstd', **kwargs):
+    return build_archive(str(folder / archive_name('claudebox', when, '1.0.0', compression)), sample_members(), compression=compression, **kwargs)
+
+
+def test_good_archive_passes_and_changes_nothing(tmp_path, results):
+    built = make(tmp_path)
+    assert run_module({'path': built['path'], 'expected_members': ['volumes/workspace/', 'dumps/app.sqlite3']}) == 0
+    result = results[-1]
+    assert result['failed'] is False
+    assert result['changed'] is False
+    assert result['ok'] is True
+    assert result['archive'] == built['path']
+    assert result['sha256'] == built['sha256']
+    assert result['members'] == 12
+    assert [check['name'] for check in result['checks']] == ['exists', 'size', 'readable', 'safety', 'manifest', 'expected_members', 'sha256']
+    assert result['manifest']['service'] == 'claudebox'
+    assert result['unsafe_members'] == []
+
+
+def test_check_mode_runs_the_same(tmp_path, results):
+    built = make(tmp_path)
+    assert run_module({'path': built['path'], '_ansible_check_mode': True}) == 0
+    assert results[-1]['changed'] is False
+    assert results[-1]['ok'] is True
+
+
+def test_folder_verifies_its_newest_archive(tmp_path, results):
+    make(tmp_path, when=NOW - 86400)
+    newest = make(tmp_path, when=NOW)
+    make(tmp_path, when=NOW - 3600, compression='gzip')
+    (tmp_path / (os.path.basename(newest['path']) + '.partial')).write_bytes(b'unfinished')
+    assert run_module({'path': str(tmp_path)}) == 0
+    assert results[-1]['archive'] == newest['path']
+
+
+def test_empty_folder_fails_clearly(tmp_path, results):
+    assert run_module({'path': str(tmp_path), 'pattern': '*.tar.zst'}) == 1
+    result = results[-1]
+    assert result['msg'] == 'Backup verification failed: no archive matching *.tar.zst in %s' % tmp_path
+    assert result['checks'] == [{'name': 'exists', 'ok': False, 'reason': 'no archive matching *.tar.zst in %s' % tmp_path}]
+
+
+def test_wrong_checksum_and_truncation_are_named_in_msg(tmp_path, results):
+    built = make(tmp_path)
+    data = open(built['path'], 'rb').read()
+    with open(built['path'], 'wb') as handle:
+        handle.write(data[:-40])
+    assert run_module({'path': built['path']}) == 1
+    result = results[-1]
+    actual = hashlib.sha256(data[:-40]).hexdigest()
+    # a small archive is one zstd block: cut, none of it decodes
+    assert result['msg'].startswith('Backup %s failed verification: readable: the archive is truncated before the first member: '
+                                    'the tar stream ends without its end-of-archive marker; '
+                                    'manifest: no clawd-backup/manifest.json read (the archive could not be read to the end)' % built['path'])
+    assert result['msg'].endswith('; sha256: expected %s, file has %s' % (built['sha256'], actual))
+    assert result['ok'] is False
+    assert result['changed'] is False
+
+
+def test_missing_checksum_file_fails_unless_not_required(tmp_path, results):
+    built = make(tmp_path, checksum_file=False)
+    assert run_module({'path': built['path']}) == 1
+    assert results[-1]['msg'] == 'Backup %s failed verification: sha256: no checksum given and %s.sha256 does not exist' % (
+        built['path'], os.path.basename(built['path']))
+    assert run_module({'path': built['path'], 'require_checksum': False}) == 0
+    assert run_module({'path': built['path'], 'sha256': built['sha256']}) == 0
+
+
+def test_manifest_options(tmp_path, results):
+    built = make(tmp_path, manifest=None)
+    assert run_module({'path': built['path']}) == 1
+    assert results[-1]['msg'].endswith('manifest: the archive has no clawd-backup/manifest.json member')
+    assert run_module({'path': built['path'], 'require_manifest': False}) == 0
+
+
+def test_max_age_and_min_size(tmp_path, results):
+    built = make(tmp_path, when=NOW - 3 * 86400)
+    assert run_module({'path': built['path'], 'max_age': '25h'}) == 1
+    assert 'age: made ' in results[-1]['msg'] and 'ago, more than 25h' in results[-1]['msg']
+    assert run_module({'path': built['path'], 'min_size': 10 ** 9}) == 1
+    assert 'size: %d bytes, less than the minimum 1000000000' % os.path.getsize(built['path']) in results[-1]['msg']
+
+
+def test_invalid_options_fail_before_reading(tmp_path, results):
+    built = make(tmp_path)
+    assert run_module({'path': built['path'], 'max_age': 'a while'}) == 1
+    assert results[-1]['msg'].startswith("Invalid max_age: invalid age 'a while'")
+    assert run_module({'path': built['path'], 'spot_check_count': -1}) == 1
+    assert results[-1]['msg'] == 'spot_check_count must be 0 or more, not -1'
+
+
+def test_spot_check_and_s3_etag(tmp_path, results):
+    built = make(tmp_path)
+    live = tmp_path / 'live'
+    live.mkdir()
+    (live / 'notes.txt').write_bytes(b'hello backups\n' * 100)
+    args = {'path': built['path'], 'spot_check_count': 50, 'spot_check_sources': {'workspace': str(live)}, 's3_etag_part_size': 1 << 30}
+    assert run_module(args) == 0
+    result = results[-1]
+    assert (result['spot_check']['sampled'], result['spot_check']['same'], result['spot_check']['missing']) == (4, 1, 3)
+    assert result['s3_etag'] == hashlib.md5(open(built['path'], 'rb').read()).hexdigest()
+    assert run_module(dict(args, spot_check_fail=True)) == 1
+    assert 'spot_check: 4 files sampled: 1 same as the live files, 0 different, 3 missing' in results[-1]['msg']
+
+
+def test_zstd_archive_without_zstandard_fails_with_missing_library(tmp_path, results, monkeypatch):
+    zstd_archive = make(tmp_path)
+    gzip_archive = make(tmp_path, compression='gzip')
+    monkeypatch.setattr(_backup_format, 'HAS_ZSTANDARD', False)
+    assert run_module({'path': zstd_archive['path']}) == 1
+    assert results[-1]['msg'] == missing_required_lib('zstandard')
+    assert run_module({'path': gzip_archive['path']}) == 0

@@ -157,21 +157,29 @@ def prepare(workdir, size):
     return info
 
 
-def best_of(repeat, action):
-    times = []
-    result = None
+def cpu_seconds():
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def measure(repeat, contenders):
+    """Run the contenders in turn, repeat rounds (so that a busy host slows them alike); for each,
+    the best wall time, the least CPU time and the last result."""
+    results = dict((name, {'wall': [], 'cpu': [], 'result': None}) for name, _action in contenders)
     for attempt in range(repeat):  # pylint: disable=unused-variable
-        started = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - started)
-    return min(times), result
+        for name, action in contenders:
+            started, cpu = time.perf_counter(), cpu_seconds()
+            results[name]['result'] = action()
+            results[name]['wall'].append(time.perf_counter() - started)
+            results[name]['cpu'].append(cpu_seconds() - cpu)
+    return dict((name, (min(item['wall']), min(item['cpu']), item['result'])) for name, item in results.items())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--workdir', default='/tmp/clawd-bench', help='where the data set and archive are cached')
     parser.add_argument('--size', default='1G', help='data set size, e.g. 64M or 1G (default 1G)')
-    parser.add_argument('--repeat', type=int, default=3, help='runs of each, the best counts (default 3)')
+    parser.add_argument('--repeat', type=int, default=3, help='rounds; the best of each counts (default 3)')
     args = parser.parse_args()
     size = parse_size(args.size)
     os.makedirs(args.workdir, exist_ok=True)
@@ -184,34 +192,39 @@ def main():
         while handle.read(1 << 24):
             pass
 
-    rows = []
-    verify_time, report = best_of(args.repeat, lambda: verify_archive(archive, require_checksum=True))
+    load_before = os.getloadavg()
+    naive = 'sha256sum "$0" > /dev/null && tar --zstd -tf "$0" > /dev/null'
+    contenders = [
+        ('verify_archive (auto threads)', lambda: verify_archive(archive, require_checksum=True)),
+        ('verify_archive (one thread)', lambda: verify_archive(archive, require_checksum=True, threads=False)),
+        ('zstd -dc > /dev/null', lambda: subprocess.check_call(['zstd', '-q', '-dc', archive], stdout=subprocess.DEVNULL)),
+        ('sha256sum && tar --zstd -tf', lambda: subprocess.check_call(['sh', '-c', naive, archive])),
+    ]
+    timings = measure(args.repeat, contenders)
+    report = timings['verify_archive (auto threads)'][2]
     if not report['ok']:
         print('verify_archive FAILED: %s' % '; '.join('%s: %s' % (c['name'], c['reason']) for c in report['checks'] if not c['ok']))
     data_bytes = report['bytes']
-    rows.append(('verify_archive (auto threads)', verify_time))
-    single_time = best_of(args.repeat, lambda: verify_archive(archive, require_checksum=True, threads=False))[0]
-    rows.append(('verify_archive (one thread)', single_time))
-    zstd_time = best_of(args.repeat, lambda: subprocess.check_call(['zstd', '-q', '-dc', archive], stdout=subprocess.DEVNULL))[0]
-    rows.append(('zstd -dc > /dev/null', zstd_time))
-    naive = 'sha256sum "$0" > /dev/null && tar --zstd -tf "$0" > /dev/null'
-    naive_time = best_of(args.repeat, lambda: subprocess.check_call(['sh', '-c', naive, archive]))[0]
-    rows.append(('sha256sum && tar --zstd -tf', naive_time))
-
     archive_bytes = info['archive_bytes']
+    verify_time = timings['verify_archive (auto threads)'][0]
+    single_time = timings['verify_archive (one thread)'][0]
+    zstd_time = timings['zstd -dc > /dev/null'][0]
+    naive_time = timings['sha256sum && tar --zstd -tf'][0]
+
     print()
     print('data set: %d files, %.1f MB of data, archive %.1f MB (%.2fx), written by %s'
           % (info['files'], data_bytes / 1e6, archive_bytes / 1e6, data_bytes / float(archive_bytes), info['writer']))
-    print('host: %d CPUs usable, load average %s, Python %s' % (
+    print('host: %d CPUs usable, load average %s before and %s after, Python %s' % (
         len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
-        ' '.join('%.2f' % load for load in os.getloadavg()), sys.version.split()[0]))
+        '/'.join('%.2f' % load for load in load_before), '/'.join('%.2f' % load for load in os.getloadavg()), sys.version.split()[0]))
     print('verify report: ok=%s, %d members, checks: %s' % (report['ok'], report['members'], ', '.join(c['name'] for c in report['checks'])))
     print()
-    print('%-32s %9s %14s %16s' % ('best of %d' % args.repeat, 'seconds', 'archive MB/s', 'uncompressed MB/s'))
-    print('-' * 74)
-    for name, seconds in rows:
-        print('%-32s %9.3f %14.1f %16.1f' % (name, seconds, archive_bytes / 1e6 / seconds, data_bytes / 1e6 / seconds))
-    print('-' * 74)
+    print('%-32s %9s %9s %14s %18s' % ('best of %d rounds' % args.repeat, 'seconds', 'CPU s', 'archive MB/s', 'uncompressed MB/s'))
+    print('-' * 86)
+    for name, _action in contenders:
+        seconds, cpu, _result = timings[name]
+        print('%-32s %9.3f %9.2f %14.1f %18.1f' % (name, seconds, cpu, archive_bytes / 1e6 / seconds, data_bytes / 1e6 / seconds))
+    print('-' * 86)
     print('verify throughput / zstd -dc throughput = %.2f   (goal >= 0.9; one thread: %.2f)' % (zstd_time / verify_time, zstd_time / single_time))
     print('naive time / verify time                = %.2f   (goal >= 1.8; one thread: %.2f)' % (naive_time / verify_time, naive_time / single_time))
     return 0 if report['ok'] else 1

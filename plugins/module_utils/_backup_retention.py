@@ -69,7 +69,9 @@ def scan_folder(folder, pattern='*.tar.*'):
         raise RetentionError('the folder %s does not exist' % folder)
     archives = []
     partials = []
-    for entry in os.scandir(folder):
+    with os.scandir(folder) as listing:
+        entries = list(listing)
+    for entry in entries:
         name = entry.name
         if name.endswith(SUFFIX_PARTIAL):
             stem = name[:-len(SUFFIX_PARTIAL)]
@@ -155,15 +157,17 @@ def plan_retention(folder, pattern='*.tar.*', keep_last=7, keep_daily=7, keep_we
     now = time.time() if now is None else now
     archives, partials = scan_folder(folder, pattern)
     warnings = []
-    blocked = None
+    blocked = held = None
     newest_verified = next((archive for archive in archives if archive['verified']), None)
     if archives and not archives[0]['verified']:
         blocked = ('the newest archive %s is not verified (no %s beside it): the last backup may have failed, '
                    'so nothing is deleted' % (archives[0]['path'], SUFFIX_SHA256))
+        held = 'nothing is deleted: the newest archive is not verified'
     elif archives and verify_newest and verifier is not None:
         ok, reason = verifier(archives[0]['path'])
         if not ok:
             blocked = 'the newest archive %s failed verification (%s), so nothing is deleted' % (archives[0]['path'], reason)
+            held = 'nothing is deleted: the newest archive failed verification'
             newest_verified = next((archive for archive in archives[1:] if archive['verified']), None)
     if blocked:
         warnings.append(blocked)
@@ -177,13 +181,13 @@ def plan_retention(folder, pattern='*.tar.*', keep_last=7, keep_daily=7, keep_we
         if archive['path'] in reasons:
             kept.append({'path': archive['path'], 'reasons': reasons[archive['path']]})
         elif blocked:
-            kept.append({'path': archive['path'], 'reasons': ['nothing is deleted: the newest archive is not verified']})
+            kept.append({'path': archive['path'], 'reasons': [held]})
         else:
             delete.append(archive)
     for partial in partials:
         age_hours = (now - partial['mtime']) / 3600.0
         if blocked or age_hours <= stale_partial_hours:
-            why = 'nothing is deleted: the newest archive is not verified' if blocked else \
+            why = held if blocked else \
                 'partial %.1f hours old, a backup may be writing it (stale after %d hours)' % (age_hours, stale_partial_hours)
             kept.append({'path': partial['path'], 'reasons': [why]})
         else:

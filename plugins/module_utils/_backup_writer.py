@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import calendar
+import contextlib
 import datetime
 import gzip
 import hashlib
@@ -106,6 +107,7 @@ class _Plan(object):
         self.skipped = []
         self.unreadable = []
         self.raw_bytes = 0
+        self.scratch_bytes = 0  # room for the SQLite copy made beside the archive (one at a time)
 
     def add(self, entry):
         # Names built from folder listings are relative, unique and free of '..': only a symlink's
@@ -232,32 +234,41 @@ def _dump_sqlite(source, target):
         src.close()
 
 
-def _plan(sources, sqlite):
-    plan = _Plan()
+def _check_names(sources, sqlite):
+    """Refuse bad or repeated names and missing paths before looking at any folder."""
     names = set()
-    summaries = []
-    for source in sorted(sources or (), key=lambda item: str(item.get('name'))):
+    for source in sources:
         _check_name('source', source.get('name'))
         if source['name'] in names:
             raise BackupError('source name %s is given twice' % source['name'])
         names.add(source['name'])
         if not source.get('path'):
             raise BackupError('source %s has no path' % source['name'])
-        summaries.append(_walk_source(plan, source['name'], source['path']))
+    dumps = []
+    for database in sqlite:
+        _check_name('SQLite dump', database.get('name'))
+        dump_name = database['name'] if database['name'].endswith('.sqlite3') else database['name'] + '.sqlite3'
+        if dump_name in dumps:
+            raise BackupError('SQLite dump name %s is given twice' % dump_name)
+        dumps.append(dump_name)
+        if not database.get('path'):
+            raise BackupError('SQLite database %s has no path' % database['name'])
+    return dumps
+
+
+def _plan(sources, sqlite):
+    sources = sorted(sources or (), key=lambda item: str(item.get('name')))
+    sqlite = list(sqlite or ())
+    dump_names = _check_names(sources, sqlite)
+    plan = _Plan()
+    summaries = [_walk_source(plan, source['name'], source['path']) for source in sources]
     if plan.unreadable:
         shown = ', '.join(plan.unreadable[:5]) + (' and %d more' % (len(plan.unreadable) - 5) if len(plan.unreadable) > 5 else '')
         raise BackupError('cannot read %d item(s) of the sources: %s' % (len(plan.unreadable), shown))
-    members = set()
-    for database in sqlite or ():
-        _check_name('SQLite dump', database.get('name'))
-        dump_name = database['name'] if database['name'].endswith('.sqlite3') else database['name'] + '.sqlite3'
-        if dump_name in members:
-            raise BackupError('SQLite dump name %s is given twice' % dump_name)
-        members.add(dump_name)
-        if not database.get('path'):
-            raise BackupError('SQLite database %s has no path' % database['name'])
+    for database, dump_name in zip(sqlite, dump_names):
         size = _probe_sqlite(database['name'], database['path'])
         plan.raw_bytes += size
+        plan.scratch_bytes = max(plan.scratch_bytes, size)
         plan.sqlite.append({'name': dump_name, 'path': database['path'], 'member': DUMPS_PREFIX + dump_name, 'size': size})
     return plan, summaries
 
@@ -272,20 +283,22 @@ def _check_destination(dest_dir, final):
             raise BackupError('%s already exists: another backup run may be writing it' % path)
 
 
-def _check_disk(dest_dir, raw_bytes, max_disk_percent):
+def _check_disk(dest_dir, raw_bytes, scratch_bytes, max_disk_percent):
     usage = shutil.disk_usage(dest_dir)
     capacity = usage.used + usage.free  # what df counts: blocks reserved for root aside
     if capacity <= 0:
         raise BackupError('cannot tell the size of the filesystem of %s' % dest_dir)
-    percent = 100.0 * (usage.used + raw_bytes) / capacity
+    percent = 100.0 * (usage.used + raw_bytes + scratch_bytes) / capacity
     if percent > max_disk_percent:
         raise BackupError(
-            'the sources hold %d bytes; archiving them could fill the filesystem of %s to %.1f%% (%d of %d bytes used now), '
+            'the sources hold %d bytes%s; archiving them could fill the filesystem of %s to %.1f%% (%d of %d bytes used now), '
             'above max_disk_percent=%d (the raw size is the worst case: it assumes no compression at all)'
-            % (raw_bytes, dest_dir, percent, usage.used, capacity, max_disk_percent))
+            % (raw_bytes, ' (and the SQLite copy needs %d more while it is archived)' % scratch_bytes if scratch_bytes else '',
+               dest_dir, percent, usage.used, capacity, max_disk_percent))
 
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0)
+_READ_AHEAD_MIN = 256 << 10     # files this big are read and hashed ahead, in a thread; smaller ones inline
 _BATCH_BYTES = 4 * CHUNK_SIZE    # a read-ahead batch: about this much data...
 _BATCH_ITEMS = 512               # ...or this many items, whichever comes first
 _QUEUE_DEPTH = 8                 # batches (and compressed chunks) in flight between threads
@@ -326,12 +339,16 @@ def _file_items(path, chunk_size=CHUNK_SIZE):
     yield ('end', digest.hexdigest(), padded, after)
 
 
+def _is_big(entry):
+    return entry['type'] == 'file' and entry['stat'].st_size >= _READ_AHEAD_MIN
+
+
 class _ReadAhead(object):
-    """Reads and hashes the planned files in archive order in a thread, ahead of the tar writer.
+    """Reads and hashes files in a thread, in archive order, ahead of the tar writer.
 
     Reading and sha256 release the GIL, so they overlap with building tar headers and compressing.
-    Items travel in batches (many small files, or a few MiB of a big one) to keep queue costs low;
-    an exception in the thread is handed over and raised by items().
+    Items travel in batches (a few MiB) to keep queue costs low; an exception in the thread is
+    handed over and raised by items().
     """
 
     def __init__(self, paths):
@@ -375,7 +392,13 @@ class _ReadAhead(object):
 
     def items(self):
         while True:
-            for item in self._queue.get():
+            try:
+                batch = self._queue.get(timeout=1)
+            except queue.Empty:
+                if not self._thread.is_alive():
+                    raise RuntimeError('the read-ahead thread ended without a word')
+                continue
+            for item in batch:
                 if item[0] == 'error':
                     raise item[1]
                 if item[0] == 'done':
@@ -498,14 +521,23 @@ class _ArchiveWriter(object):
         self.tar.copybufsize = CHUNK_SIZE
 
     def add_entries(self, entries, progress):
-        """Add planned entries in order; the files' contents come from a read-ahead thread."""
-        self.read_ahead = _ReadAhead([entry['path'] for entry in entries if entry['type'] == 'file'])
-        items = self.read_ahead.items()
-        for entry in entries:
+        """Add planned entries in order.
+
+        Big files are read and hashed ahead by a thread while the small ones before them are
+        archived (reading and sha256 release the GIL); small files are read inline, where a
+        thread would cost more than it saves.
+        """
+        big = [_is_big(entry) for entry in entries]
+        items = None
+        if any(big):
+            self.read_ahead = _ReadAhead([entry['path'] for entry, ahead in zip(entries, big) if ahead])
+            items = self.read_ahead.items()
+        for entry, ahead in zip(entries, big):
             progress(entry)
-            self.add_entry(entry, items)
-        self.read_ahead.stop()
-        self.read_ahead = None
+            self.add_entry(entry, items if ahead else None)
+        if self.read_ahead is not None:
+            self.read_ahead.stop()
+            self.read_ahead = None
 
     def add_entry(self, entry, items=None):
         """Add one entry; a file's content comes from items (else it is read here)."""
@@ -515,7 +547,12 @@ class _ArchiveWriter(object):
             self._record(entry, info)
             return
         if items is None:
-            items = _file_items(entry['path'])
+            with contextlib.closing(_file_items(entry['path'])) as inline:  # the file is closed even on failure
+                self._add_file(entry, inline)
+        else:
+            self._add_file(entry, items)
+
+    def _add_file(self, entry, items):
         item = next(items)
         if item[0] == 'gone':
             self.changed.append({'path': entry['path'], 'member': entry['member'], 'reason': item[1]})
@@ -524,7 +561,6 @@ class _ArchiveWriter(object):
         info = _tarinfo(entry, before)
         self.tar.addfile(info, _ItemReader(items))
         dummy, sha256, padded, after = next(items)
-        del self.tar.members[:]  # tarfile remembers every member: keep memory flat
         if padded:
             self.changed.append({'path': entry['path'], 'member': entry['member'],
                                  'reason': 'shrank while being read: %d missing bytes archived as zeros' % padded})
@@ -535,6 +571,7 @@ class _ArchiveWriter(object):
         self._record(entry, info, sha256)
 
     def _record(self, entry, info, sha256=None):
+        del self.tar.members[:]  # tarfile remembers every member: keep memory flat
         self.members += 1
         if entry['type'] == 'dir':
             self.files.append({'path': info.name, 'type': 'dir', 'mode': '%04o' % info.mode})
@@ -739,7 +776,7 @@ def create_archive(dest_dir, service, sources, version=None, deployment_id=None,
     final = os.path.join(dest_dir, archive_name(service, when, version, compression))
     _check_destination(dest_dir, final)
     plan, summaries = _plan(sources, sqlite)
-    _check_disk(dest_dir, plan.raw_bytes, max_disk_percent)
+    _check_disk(dest_dir, plan.raw_bytes, plan.scratch_bytes, max_disk_percent)
     skipped = [dict(item) for item in plan.skipped]
     if check_mode:
         return {

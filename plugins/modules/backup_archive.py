@@ -111,7 +111,8 @@ options:
   max_disk_percent:
     description:
       - Refuse when the sources' raw (uncompressed) size added to what the filesystem of O(dest) uses now would exceed this
-        percentage of it. The raw size is the worst case, as if nothing compressed.
+        percentage of it. The raw size is the worst case, as if nothing compressed. With O(sqlite), the room for the largest
+        database's temporary copy (made in O(dest) while it is archived) counts too.
     type: int
     default: 90
 notes:

@@ -300,9 +300,13 @@ def test_refuses_missing_and_unreadable_sources(tree, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('sources, sqlite, message', [
     ([], [], 'nothing to back up: give sources, sqlite or both'),
-    ([{'name': '../x', 'path': '/tmp'}], [], "invalid source name '../x': use letters, digits, \".\", \"_\" and \"-\""),
-    ([{'name': 'a', 'path': '/tmp'}, {'name': 'a', 'path': '/var'}], [], 'source name a is given twice'),
+    ([{'name': '../x', 'path': '/nonexistent'}], [], "invalid source name '../x': use letters, digits, \".\", \"_\" and \"-\""),
+    ([{'name': 'a', 'path': '/nonexistent'}, {'name': 'a', 'path': '/nonexistent2'}], [], 'source name a is given twice'),
+    ([{'name': 'a', 'path': ''}], [], 'source a has no path'),
     ([], [{'name': 'app', 'path': '/nonexistent/app.db'}], 'SQLite database app (/nonexistent/app.db) is missing or not a file'),
+    ([], [{'name': 'app', 'path': '/x.db'}, {'name': 'app.sqlite3', 'path': '/y.db'}], 'SQLite dump name app.sqlite3 is given twice'),
+    ([{'name': 'gone', 'path': '/nonexistent'}], [{'name': 'a b', 'path': '/x.db'}],
+     "invalid SQLite dump name 'a b': use letters, digits, \".\", \"_\" and \"-\""),
 ])
 def test_refuses_bad_arguments(tmp_path, sources, sqlite, message):
     with pytest.raises(BackupError) as error:
@@ -390,6 +394,7 @@ def test_failure_in_the_middle_leaves_nothing(tree, monkeypatch, error):
         assert str(raised.value).startswith('archiving %s failed: [Errno 28] No space left on device' % os.path.join(src, 'private', 'key'))
     assert len(added) == 5
     assert listing(dest) == []
+    assert [thread.name for thread in threading.enumerate() if thread.name.startswith('clawd-backup')] == []
 
 
 def test_failed_verification_leaves_nothing(tree, monkeypatch):
@@ -464,10 +469,11 @@ def test_files_that_change_while_read_keep_the_archive_whole(tmp_path, monkeypat
     assert verify_archive(result['archive'])['ok']
 
 
-def test_a_file_that_vanishes_before_it_is_read_is_reported(tmp_path, monkeypatch):
+@pytest.mark.parametrize('size', [11, 3 << 20], ids=['small, read inline', 'big, read ahead'])
+def test_a_file_that_vanishes_before_it_is_read_is_reported(tmp_path, monkeypatch, size):
     src = tmp_path / 'src'
     src.mkdir()
-    (src / 'a.tmp').write_text('short-lived')
+    (src / 'a.tmp').write_bytes(b'x' * size)
     (src / 'b.txt').write_text('stays')
     dest = tmp_path / 'dest'
     dest.mkdir()
@@ -637,3 +643,38 @@ def test_a_big_file_streams_through_the_read_ahead_in_chunks(tmp_path):
     assert members['volumes/ws/big.bin'] == big
     assert members['volumes/ws/small-599.txt'] == b'small file 599\n'
     assert result['members'] == 603
+
+
+def test_disk_threshold_counts_room_for_the_sqlite_copy(tmp_path, monkeypatch):
+    database = str(tmp_path / 'app.db')
+    connection = sqlite3.connect(database)
+    connection.execute('CREATE TABLE t (x)')
+    connection.executemany('INSERT INTO t VALUES (?)', [('x' * 1000,)] * 100)
+    connection.commit()
+    connection.close()
+    size = os.path.getsize(database)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    # The database alone fits under 90%; with its temporary copy beside the archive it does not.
+    monkeypatch.setattr(_backup_writer.shutil, 'disk_usage', lambda path: Usage(10 ** 6, 900000 - size - size // 2, 100000 + size + size // 2))
+    with pytest.raises(BackupError) as error:
+        create_archive(str(dest), 'svc', [], sqlite=[{'name': 'app', 'path': database}], now=NOW)
+    assert str(error.value).startswith('the sources hold %d bytes (and the SQLite copy needs %d more while it is archived); ' % (size, size))
+    assert listing(str(dest)) == []
+
+
+@pytest.mark.skipif(not hasattr(os, 'geteuid') or os.geteuid() != 0, reason='changing owners needs root')
+def test_owner_uid_and_gid_are_kept_names_are_not(tmp_path):
+    src = tmp_path / 'src'
+    src.mkdir()
+    (src / 'owned.txt').write_text('data')
+    os.chown(str(src / 'owned.txt'), 1234, 5678)
+    os.symlink('owned.txt', str(src / 'link'))
+    os.lchown(str(src / 'link'), 4321, 8765)
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
+    members = dict((name, info) for name, info, dummy in members_of(result['archive']))
+    assert (members['volumes/ws/owned.txt'].uid, members['volumes/ws/owned.txt'].gid) == (1234, 5678)
+    assert (members['volumes/ws/link'].uid, members['volumes/ws/link'].gid) == (4321, 8765)
+    assert all(info.uname == '' and info.gname == '' for info in members.values())

@@ -23,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import errno
 import fnmatch
 import hashlib
 import json
@@ -969,9 +970,12 @@ def _manifest_check(reading, path, require_manifest):
     problems.extend(_compare_manifest(manifest, reading))
     beside = manifest_path(path)
     if os.path.exists(beside):
-        with open(beside, 'rb') as handle:
-            if handle.read(MANIFEST_MAX_BYTES + 1) != reading.manifest_bytes:
-                problems.append('%s differs from the manifest inside the archive' % os.path.basename(beside))
+        try:
+            with open(beside, 'rb') as handle:
+                if handle.read(MANIFEST_MAX_BYTES + 1) != reading.manifest_bytes:
+                    problems.append('%s differs from the manifest inside the archive' % os.path.basename(beside))
+        except (OSError, IOError) as exc:
+            problems.append('cannot read %s: %s' % (os.path.basename(beside), exc))
     if problems:
         return _check('manifest', False, _listing(problems)), manifest
     return _check('manifest', True, 'lists the %d members read, sizes and sha256 match' % (len(reading.order) - 1)), manifest
@@ -1034,12 +1038,12 @@ def spot_check_files(manifest, sources, count, seed_hex):
         label = 'volumes/%s/%s' % (source, relative)
         try:
             info = os.lstat(live)
-        except OSError:
+            same = stat.S_ISREG(info.st_mode) and info.st_size == entry.get('size') and _file_sha256(live) == entry.get('sha256')
+        except (OSError, IOError):  # gone, or unreadable: nothing to compare with
             result['missing'] += 1
             if len(result['missing_paths']) < SPOT_LISTED:
                 result['missing_paths'].append(label)
             continue
-        same = stat.S_ISREG(info.st_mode) and info.st_size == entry.get('size') and _file_sha256(live) == entry.get('sha256')
         if same:
             result['same'] += 1
         else:
@@ -1117,7 +1121,8 @@ def verify_archive(path, expected_sha256=None, require_manifest=True, expected_m
     try:
         info = os.stat(path)
     except OSError as exc:
-        checks.append(_check('exists', False, '%s does not exist (%s)' % (path, exc.strerror)))
+        missing = exc.errno == errno.ENOENT
+        checks.append(_check('exists', False, '%s %s (%s)' % (path, 'does not exist' if missing else 'cannot be read', exc.strerror)))
         report['duration'] = round(time.monotonic() - started, 3)
         return report
     if not stat.S_ISREG(info.st_mode):
@@ -1436,13 +1441,21 @@ def extract_archive(path, targets, clear=True, check_mode=False, data_filter=Non
 
     extract_kwargs = {'filter': 'fully_trusted'} if HAS_TAR_FILTERS else {}  # the member was filtered just before
     for key, folder in targets.items():
-        if not os.path.isdir(folder):
-            os.makedirs(folder)
-        elif clear:
-            _clear_folder(folder)
+        try:
+            if not os.path.isdir(folder):
+                os.makedirs(folder)
+            elif clear:
+                _clear_folder(folder)
+        except (OSError, IOError) as exc:
+            raise BackupExtractError('cannot %s target %s (%s): %s; the targets may be partly cleared'
+                                     % ('clear' if os.path.isdir(folder) else 'create', key, folder, exc))
     folders = []
     seen = 0
-    with _ArchiveStream(path, threads=threads) as stream:
+    try:
+        stream = _ArchiveStream(path, threads=threads)
+    except (OSError, IOError) as exc:
+        raise BackupExtractError('cannot open the archive again: %s; the targets were %s' % (exc, 'cleared' if clear else 'not changed'))
+    with stream:
         try:
             tar = stream.open_tar()
             while True:

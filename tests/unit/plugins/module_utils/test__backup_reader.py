@@ -682,9 +682,7 @@ def test_archives_made_by_gnu_tar_verify(tmp_path, tar_format):
     (source / 'notes.txt').write_bytes(b'notes\n' * 1000)
     (source / 'sub' / ('long-name-' * 12 + '.txt')).write_bytes(noise(5000))
     os.symlink('../notes.txt', str(source / 'sub' / 'link'))
-    plain = tmp_path / 'plain.tar'
-    subprocess.check_call(['tar', '--format=%s' % tar_format, '-cf', str(plain), '-C', str(root), 'volumes/workspace'])
-    subprocess.check_call(['zstd', '-q', str(plain), '-o', str(tmp_path / 'bare.tar.zst')])
+    subprocess.check_call(['tar', '--zstd', '--format=%s' % tar_format, '-cf', str(tmp_path / 'bare.tar.zst'), '-C', str(root), 'volumes/workspace'])
     bare = verify_archive(str(tmp_path / 'bare.tar.zst'), require_manifest=False)
     assert bare['ok'] is True, failure_summary(bare)
     assert bare['members'] == 5
@@ -693,6 +691,8 @@ def test_archives_made_by_gnu_tar_verify(tmp_path, tar_format):
     manifest = manifest_for(members_from_folder('workspace', str(source)))
     (root / 'clawd-backup').mkdir()
     (root / 'clawd-backup' / 'manifest.json').write_text(json.dumps(manifest))
+    plain = tmp_path / 'plain.tar'  # tar cannot append to a compressed archive: append, then compress
+    subprocess.check_call(['tar', '--format=%s' % tar_format, '-cf', str(plain), '-C', str(root), 'volumes/workspace'])
     subprocess.check_call(['tar', '--format=%s' % tar_format, '-rf', str(plain), '-C', str(root), 'clawd-backup/manifest.json'])
     subprocess.check_call(['zstd', '-q', str(plain), '-o', str(tmp_path / 'full.tar.zst')])
     full = verify_archive(str(tmp_path / 'full.tar.zst'))

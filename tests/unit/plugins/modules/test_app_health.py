@@ -17,7 +17,7 @@ except ImportError:  # pragma: no cover - Python 2 is not a controller Python
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import app_health
 
@@ -67,28 +67,9 @@ def fake_app():
 
 
 def run_module(args):
-    """Run the module's main(); return (failed, result)."""
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            app_health.main()
-    return exit_info.value.code != 0, exit_info
+    return run_main(app_health.main, args)
 
 
-@pytest.fixture
-def results(monkeypatch):
-    captured = []
-
-    def exit_json(self, **kwargs):
-        captured.append(dict(kwargs, failed=False))
-        raise SystemExit(0)
-
-    def fail_json(self, msg, **kwargs):
-        captured.append(dict(kwargs, failed=True, msg=msg))
-        raise SystemExit(1)
-
-    monkeypatch.setattr(app_health.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(app_health.AnsibleModule, 'fail_json', fail_json)
-    return captured
 
 
 def test_healthy_app_passes_and_changes_nothing(fake_app, results):

@@ -12,38 +12,17 @@ import sqlite3
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
 from ansible_collections.clawd.ops.plugins.modules import backup_archive
 
 
-@pytest.fixture
-def results(monkeypatch):
-    captured = []
-
-    def exit_json(self, **kwargs):
-        captured.append(dict(kwargs, failed=False, warnings=list(getattr(self, '_warnings_seen', []))))
-        raise SystemExit(0)
-
-    def fail_json(self, msg, **kwargs):
-        captured.append(dict(kwargs, failed=True, msg=msg))
-        raise SystemExit(1)
-
-    def warn(self, warning):
-        self._warnings_seen = getattr(self, '_warnings_seen', []) + [warning]
-
-    monkeypatch.setattr(backup_archive.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(backup_archive.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(backup_archive.AnsibleModule, 'warn', warn)
-    return captured
 
 
 def run_module(args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            backup_archive.main()
+    return run_main(backup_archive.main, args)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import os
 import pytest
 
 from ansible.module_utils.basic import missing_required_lib
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.module_utils import _backup_format
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
@@ -23,27 +23,9 @@ NOW = 1795456200
 
 
 def run_module(args):
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            backup_verify.main()
-    return exit_info.value.code
+    return run_main(backup_verify.main, args)
 
 
-@pytest.fixture
-def results(monkeypatch):
-    captured = []
-
-    def exit_json(self, **kwargs):
-        captured.append(dict(kwargs, failed=False))
-        raise SystemExit(0)
-
-    def fail_json(self, msg, **kwargs):
-        captured.append(dict(kwargs, failed=True, msg=msg))
-        raise SystemExit(1)
-
-    monkeypatch.setattr(backup_verify.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(backup_verify.AnsibleModule, 'fail_json', fail_json)
-    return captured
 
 
 def make(folder, when=NOW, compression='zstd', **kwargs):

@@ -31,4 +31,3 @@ def results(monkeypatch):
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
     monkeypatch.setattr(basic.AnsibleModule, 'warn', warn)
     return captured
-

@@ -70,8 +70,6 @@ def run_module(args):
     return run_main(app_health.main, args)
 
 
-
-
 def test_healthy_app_passes_and_changes_nothing(fake_app, results):
     run_module({'url': fake_app.url + '/health', 'version_url': fake_app.url + '/version', 'expected_version': '1.0.0'})
     result = results[-1]

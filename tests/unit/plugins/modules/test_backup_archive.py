@@ -19,8 +19,6 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import ve
 from ansible_collections.clawd.ops.plugins.modules import backup_archive
 
 
-
-
 def run_module(args):
     return run_main(backup_archive.main, args)
 

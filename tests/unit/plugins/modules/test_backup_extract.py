@@ -23,8 +23,6 @@ def run_module(args):
     return run_main(backup_extract.main, args)
 
 
-
-
 def make(folder, members=None, compression='zstd'):
     path = str(folder / archive_name('claudebox', 1795456200, '1.0.0', compression))
     return build_archive(path, sample_members() if members is None else members, compression=compression)

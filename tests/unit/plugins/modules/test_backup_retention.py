@@ -19,8 +19,6 @@ from ansible_collections.clawd.ops.plugins.modules import backup_retention
 DAY = 86400
 
 
-
-
 def run_module(args):
     return run_main(backup_retention.main, args)
 

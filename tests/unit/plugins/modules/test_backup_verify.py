@@ -9,7 +9,6 @@ __metaclass__ = type
 import hashlib
 import os
 
-import pytest
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
@@ -24,8 +23,6 @@ NOW = 1795456200
 
 def run_module(args):
     return run_main(backup_verify.main, args)
-
-
 
 
 def make(folder, when=NOW, compression='zstd', **kwargs):

@@ -196,5 +196,6 @@ ensure_lab_images() {
   CLAWD_IMAGE_HOST=$(ensure_lab_image host "$CLAWD_ROOT/lab/images/host" "$base" "$(ensure_host_wheels)")
   CLAWD_IMAGE_PROXY=$(ensure_lab_image proxy "$CLAWD_ROOT/lab/images/proxy" "$base")
   CLAWD_IMAGE_APP=$(ensure_lab_image app "$CLAWD_ROOT/lab/app" "$base")
-  export CLAWD_IMAGE_HOST CLAWD_IMAGE_PROXY CLAWD_IMAGE_APP
+  CLAWD_IMAGE_POSTGRES=$(ensure_lab_image postgres "$CLAWD_ROOT/lab/images/postgres" "$base")
+  export CLAWD_IMAGE_HOST CLAWD_IMAGE_PROXY CLAWD_IMAGE_APP CLAWD_IMAGE_POSTGRES
 }

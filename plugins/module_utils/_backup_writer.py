@@ -10,6 +10,10 @@ stream whose compressed bytes are hashed as they are written. Nothing looks comp
 written archive verified: it is written as <archive>.partial, checked with the reader, and only
 then renamed after its manifest and .sha256 files were written. Any failure removes what this run
 wrote.
+
+PostgreSQL databases are dumped with pg_dump --format=custom inside the container that runs them,
+through the Docker Engine API (the Docker SDK for Python); the dump streams into a file beside the
+.partial archive, never into memory, and is archived from there.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,6 +34,7 @@ import stat
 import tarfile
 import threading
 import time
+import traceback
 
 try:
     import queue
@@ -59,9 +64,21 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_format import (
 )
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
 
+try:
+    import docker
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    docker = None
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
 DEFAULT_LEVELS = {'zstd': 3, 'gzip': 6}
-# A folder beside the .partial archive that holds SQLite copies while they are archived.
+# A folder beside the .partial archive that holds SQLite copies and PostgreSQL dumps while they are archived.
 DUMPS_DIR_SUFFIX = '.dumps' + SUFFIX_PARTIAL
+PGDUMP_SUFFIX = '.pgdump'
+PGDUMP_MAGIC = b'PGDMP'  # the first bytes of a pg_dump --format=custom archive
+STDERR_TAIL = 2048  # bytes of pg_dump's stderr kept for the error message
 _NAME_CHARS = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
 _KINDS = (
     (stat.S_ISSOCK, 'socket'),
@@ -104,6 +121,7 @@ class _Plan(object):
     def __init__(self):
         self.entries = []
         self.sqlite = []
+        self.postgres = []
         self.skipped = []
         self.unreadable = []
         self.raw_bytes = 0
@@ -234,7 +252,51 @@ def _dump_sqlite(source, target):
         src.close()
 
 
-def _check_names(sources, sqlite):
+def _docker_client():
+    """A Docker Engine API client from the environment (DOCKER_HOST, else the local socket)."""
+    return docker.from_env(version='auto')
+
+
+def _dump_postgres(client, database, target):
+    """Stream pg_dump --format=custom, run inside database['container'], into target.
+
+    stdout goes to the file chunk by chunk, never held in memory; the last STDERR_TAIL bytes of
+    stderr are kept for the error message. Raises BackupError when the container is missing,
+    pg_dump exits non-zero or what it wrote is not a custom-format dump.
+    """
+    container, name = database['container'], database['database']
+    failed = 'pg_dump of %s in %s failed: ' % (name, container)
+    cmd = ['pg_dump', '--format=custom', '--no-password', '-U', database['user'], name]
+    stderr = b''
+    head = b''
+    try:
+        exec_id = client.api.exec_create(container, cmd, stdout=True, stderr=True)
+        exec_id = exec_id['Id'] if isinstance(exec_id, dict) else exec_id
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o600)
+        with os.fdopen(fd, 'wb') as handle:
+            for out, err in client.api.exec_start(exec_id, stream=True, demux=True):
+                if out:
+                    if len(head) < len(PGDUMP_MAGIC):
+                        head += out[:len(PGDUMP_MAGIC) - len(head)]
+                    handle.write(out)
+                if err:
+                    stderr = (stderr + err)[-STDERR_TAIL:]
+            handle.flush()
+            os.fsync(handle.fileno())
+        exit_code = client.api.exec_inspect(exec_id).get('ExitCode')
+    except docker.errors.NotFound as exc:
+        raise BackupError(failed + 'no such container (%s)' % (getattr(exc, 'explanation', None) or exc))
+    except docker.errors.DockerException as exc:
+        raise BackupError(failed + 'Docker Engine API error: %s' % exc)
+    tail = stderr.decode('utf-8', 'replace').strip()
+    if exit_code != 0:
+        raise BackupError(failed + 'exit %s: %s' % (exit_code, tail or 'no error output'))
+    if head != PGDUMP_MAGIC:
+        raise BackupError(failed + 'exit %s: the output is not a custom-format dump (it does not start with PGDMP)%s'
+                          % (exit_code, ': ' + tail if tail else ''))
+
+
+def _check_names(sources, sqlite, postgres=()):
     """Refuse bad or repeated names and missing paths before looking at any folder."""
     names = set()
     for source in sources:
@@ -253,13 +315,23 @@ def _check_names(sources, sqlite):
         dumps.append(dump_name)
         if not database.get('path'):
             raise BackupError('SQLite database %s has no path' % database['name'])
+    for database in postgres:
+        _check_name('PostgreSQL dump', database.get('name'))
+        dump_name = database['name'] + PGDUMP_SUFFIX
+        if dump_name in dumps:
+            raise BackupError('PostgreSQL dump name %s is given twice' % dump_name)
+        dumps.append(dump_name)
+        for key in ('container', 'database'):
+            if not database.get(key):
+                raise BackupError('PostgreSQL dump %s has no %s' % (database['name'], key))
     return dumps
 
 
-def _plan(sources, sqlite):
+def _plan(sources, sqlite, postgres=()):
     sources = sorted(sources or (), key=lambda item: str(item.get('name')))
     sqlite = list(sqlite or ())
-    dump_names = _check_names(sources, sqlite)
+    postgres = list(postgres or ())
+    dump_names = _check_names(sources, sqlite, postgres)
     plan = _Plan()
     summaries = [_walk_source(plan, source['name'], source['path']) for source in sources]
     if plan.unreadable:
@@ -270,6 +342,10 @@ def _plan(sources, sqlite):
         plan.raw_bytes += size
         plan.scratch_bytes = max(plan.scratch_bytes, size)
         plan.sqlite.append({'name': dump_name, 'path': database['path'], 'member': DUMPS_PREFIX + dump_name, 'size': size})
+    # A PostgreSQL dump's size is known only once pg_dump ran: it is not in the disk check.
+    for database, dump_name in zip(postgres, dump_names[len(sqlite):]):
+        plan.postgres.append({'name': dump_name, 'container': database['container'], 'database': database['database'],
+                              'user': database.get('user') or 'postgres', 'member': DUMPS_PREFIX + dump_name})
     return plan, summaries
 
 
@@ -686,11 +762,11 @@ class _Run(object):
         self.doing = 'archiving %s' % entry['path']
 
     def write(self, plan, compression, level, threads, when):
-        """Stream the planned entries, then consistent copies of the SQLite databases, into the .partial."""
+        """Stream the planned entries, then consistent copies of the SQLite databases and the PostgreSQL dumps, into the .partial."""
         self.writer = _ArchiveWriter(self.partial, compression, level, threads, calendar.timegm(when.timetuple()))
         self.written.append(self.partial)
         self.writer.add_entries(plan.entries, self._progress)
-        if not plan.sqlite:
+        if not plan.sqlite and not plan.postgres:
             return
         os.mkdir(self.dumps_dir, 0o700)
         self.written.append(self.dumps_dir)
@@ -703,6 +779,16 @@ class _Run(object):
                                    'stat': os.stat(copy), 'owner_stat': os.stat(database['path'])})
             os.remove(copy)
             self.dumps.append({'name': database['name'], 'type': 'sqlite', 'source': database['path']})
+        client = _docker_client() if plan.postgres else None
+        for database in plan.postgres:
+            self.doing = 'dumping the PostgreSQL database %s in %s' % (database['database'], database['container'])
+            dump = os.path.join(self.dumps_dir, database['name'])
+            _dump_postgres(client, database, dump)
+            self.doing = 'archiving the dump of the PostgreSQL database %s in %s' % (database['database'], database['container'])
+            self.writer.add_entry({'member': database['member'], 'path': dump, 'type': 'file', 'source': None, 'stat': os.stat(dump)})
+            os.remove(dump)
+            self.dumps.append({'name': database['name'], 'type': 'postgres', 'container': database['container'],
+                               'database': database['database']})
         os.rmdir(self.dumps_dir)
         self.written.remove(self.dumps_dir)
 
@@ -741,14 +827,16 @@ class _Run(object):
             _remove(path)
 
 
-def _check_options(service, sources, sqlite, compression, level, threads, max_disk_percent):
+def _check_options(service, sources, sqlite, postgres, compression, level, threads, max_disk_percent):
     if compression not in COMPRESSION_SUFFIXES:
         raise BackupError('unknown compression %r: use zstd or gzip' % (compression,))
     if compression == 'zstd' and not HAS_ZSTANDARD:
         raise BackupError('the zstandard Python library is needed for zstd compression (or use compression=gzip)')
     _check_name('service', service)
-    if not sources and not sqlite:
-        raise BackupError('nothing to back up: give sources, sqlite or both')
+    if not sources and not sqlite and not postgres:
+        raise BackupError('nothing to back up: give sources, sqlite, postgres or several')
+    if postgres and not HAS_DOCKER:
+        raise BackupError('the Docker SDK for Python (docker) is needed for postgres dumps')
     if level is not None:
         if compression == 'gzip' and not 0 <= level <= 9:
             raise BackupError('gzip level %d is out of range: use 0 to 9' % level)
@@ -761,27 +849,33 @@ def _check_options(service, sources, sqlite, compression, level, threads, max_di
 
 
 def create_archive(dest_dir, service, sources, version=None, deployment_id=None, sqlite=(), compression='zstd', level=None, threads=0,
-                   max_disk_percent=90, host=None, now=None, check_mode=False):
-    """Back up folders and SQLite databases into one verified archive in dest_dir.
+                   max_disk_percent=90, host=None, now=None, check_mode=False, postgres=()):
+    """Back up folders, SQLite and PostgreSQL databases into one verified archive in dest_dir.
 
-    sources and sqlite are lists of {'name': ..., 'path': ...}. Raises BackupError, before anything
+    sources and sqlite are lists of {'name': ..., 'path': ...}; postgres a list of {'name': ...,
+    'container': ..., 'database': ..., 'user': ...} dumped with pg_dump in that container
+    through the Docker Engine API (their size is known only once they ran: it is not in the disk
+    check). Raises BackupError, before anything
     is written, when the destination is missing or not writable, a source is missing or unreadable,
     or the sources' raw size would fill the destination's filesystem above max_disk_percent.
     In check mode nothing is written: the result says what would be archived.
     """
     started = time.monotonic()
-    _check_options(service, sources, sqlite, compression, level, threads, max_disk_percent)
+    _check_options(service, sources, sqlite, postgres, compression, level, threads, max_disk_percent)
     level = DEFAULT_LEVELS[compression] if level is None else level
     when = _utc_now(now)
     final = os.path.join(dest_dir, archive_name(service, when, version, compression))
     _check_destination(dest_dir, final)
-    plan, summaries = _plan(sources, sqlite)
+    plan, summaries = _plan(sources, sqlite, postgres)
     _check_disk(dest_dir, plan.raw_bytes, plan.scratch_bytes, max_disk_percent)
     skipped = [dict(item) for item in plan.skipped]
     if check_mode:
         return {
-            'archive': final, 'members': len(plan.entries) + len(plan.sqlite) + 1, 'bytes': plan.raw_bytes,
+            'archive': final, 'members': len(plan.entries) + len(plan.sqlite) + len(plan.postgres) + 1, 'bytes': plan.raw_bytes,
             'skipped': skipped, 'changed_during_backup': [],
+            'dumps': [{'name': item['name'], 'type': 'sqlite', 'source': item['path']} for item in plan.sqlite]
+            + [{'name': item['name'], 'type': 'postgres', 'container': item['container'], 'database': item['database']}
+               for item in plan.postgres],
         }
 
     run = _Run(dest_dir, final)
@@ -822,6 +916,7 @@ def create_archive(dest_dir, service, sources, version=None, deployment_id=None,
         'duration': round(duration, 3),
         'throughput_mb_s': round(writer.bytes / 1e6 / duration, 1) if duration > 0 else None,
         'manifest': manifest_path(final),
+        'dumps': run.dumps,
         'skipped': skipped,
         'changed_during_backup': writer.changed,
         'verification': checks,

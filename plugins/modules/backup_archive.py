@@ -9,13 +9,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: backup_archive
-short_description: Back up folders and SQLite databases into one verified, compressed archive
+short_description: Back up folders, SQLite and PostgreSQL databases into one verified, compressed archive
 version_added: 0.1.0
 description:
   - Writes one archive in the clawd.ops backup format (C(docs/backup-format.md) in the collection) into O(dest),
     named C(<service>-<YYYYmmddTHHMMSSZ>-<version>.tar.zst) (or C(.tar.gz)), with its C(.manifest.json) and C(.sha256) beside it.
   - Each source folder (for example a Docker volume's mountpoint) is archived as C(volumes/<name>/); each SQLite database is
     copied consistently with SQLite's online backup API, even while the app writes to it, and archived as C(dumps/<name>.sqlite3).
+  - Each PostgreSQL database is dumped with C(pg_dump --format=custom) run inside the Docker container that serves it, through the
+    Docker Engine API; the dump streams into a file beside the archive (never into memory) and is archived as C(dumps/<name>.pgdump),
+    restorable with C(pg_restore).
   - The archive is streamed in one pass, each file read once and hashed as it is read, and compressed with zstd on every core (or gzip).
   - The archive is written as C(<archive>.partial), verified with the same reader as M(clawd.ops.backup_verify), and only then
     renamed, after its manifest and C(.sha256) were written. A failed or killed run never leaves a file that looks complete;
@@ -26,12 +29,15 @@ author:
   - clawd.ops team (@clawd-ops)
 requirements:
   - zstandard (Python library), for O(compression=zstd)
+  - docker (the Docker SDK for Python), for O(postgres)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
-    details: Runs every refusal, then reports the archive's would-be name, its members and raw size without writing anything.
+    details:
+      - Runs every refusal, then reports the archive's would-be name, its members, raw size and dumps without writing anything.
+      - No C(pg_dump) runs in check mode (and the Docker Engine API is not called), so a missing container or database is not detected.
   diff_mode:
     support: none
   platform:
@@ -53,7 +59,7 @@ options:
       - Folders to archive, each as C(volumes/<name>/).
       - Regular files, folders and symlinks that stay inside the folder are archived, with their mode, owner and modification time.
         Sockets, fifos, devices and symlinks that point outside are skipped and reported in RV(skipped).
-      - Required unless O(sqlite) is given.
+      - Required unless O(sqlite) or O(postgres) is given.
     type: list
     elements: dict
     suboptions:
@@ -84,6 +90,39 @@ options:
           - Path of the database file.
         type: path
         required: true
+  postgres:
+    description:
+      - PostgreSQL databases to dump with C(pg_dump --format=custom --no-password -U <user> <database>), run inside their container
+        through the Docker Engine API (as the container's default user), each archived as C(dumps/<name>.pgdump).
+      - The dump must be allowed without a password (the official postgres image trusts local connections).
+        A non-zero exit of C(pg_dump), a missing container or an output that is not a custom-format dump fails the backup, and
+        nothing is left behind.
+      - The size of a dump is known only once it ran, so it is not counted by O(max_disk_percent); it is written beside the archive
+        while it is archived, then removed.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description:
+          - Name of the dump in the archive, without C(.pgdump). Letters, digits, V(.), V(_) and V(-) only.
+        type: str
+        required: true
+      container:
+        description:
+          - Name or id of the Docker container that runs PostgreSQL (and has C(pg_dump)).
+        type: str
+        required: true
+      database:
+        description:
+          - The database to dump.
+        type: str
+        required: true
+      user:
+        description:
+          - The PostgreSQL role C(pg_dump) connects as.
+        type: str
+        default: postgres
   version:
     description:
       - Version of the app, written in the manifest and in the archive's name (characters outside C([A-Za-z0-9._-]) become V(_)).
@@ -142,6 +181,19 @@ EXAMPLES = r'''
       - name: app
         path: /var/lib/docker/volumes/claudebox-data/_data/app.db
   register: backup
+
+- name: Back up a volume and dump the PostgreSQL database of the app's db container
+  clawd.ops.backup_archive:
+    dest: /var/backups/claudebox
+    service: claudebox
+    sources:
+      - name: workspace
+        path: /var/lib/docker/volumes/claudebox-workspace/_data
+    postgres:
+      - name: app
+        container: claudebox-db
+        database: app
+        user: postgres
 
 - name: Show what was written
   ansible.builtin.debug:
@@ -204,6 +256,31 @@ manifest:
   returned: success and not in check mode
   type: str
   sample: /var/backups/claudebox/claudebox-20261123T175000Z-1.4.2.tar.zst.manifest.json
+dumps:
+  description: The database dumps archived (in check mode, those that would be), as listed in the manifest.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: File name of the dump under C(dumps/) in the archive.
+      type: str
+    type:
+      description: V(sqlite) or V(postgres).
+      type: str
+    source:
+      description: Path of the SQLite database.
+      type: str
+      returned: when RV(dumps[].type=sqlite)
+    container:
+      description: The container pg_dump ran in.
+      type: str
+      returned: when RV(dumps[].type=postgres)
+    database:
+      description: The PostgreSQL database dumped.
+      type: str
+      returned: when RV(dumps[].type=postgres)
+  sample: [{"name": "app.pgdump", "type": "postgres", "container": "claudebox-db", "database": "app"}]
 skipped:
   description: What was not archived and why (sockets, fifos, devices, symlinks that point outside their source).
   returned: always
@@ -260,10 +337,17 @@ verification:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import HAS_ZSTANDARD, ZSTANDARD_IMPORT_ERROR
-from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import BackupError, create_archive
+from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import (
+    DOCKER_IMPORT_ERROR,
+    HAS_DOCKER,
+    BackupError,
+    create_archive,
+)
 
 WARNED = 10  # files that changed during the backup, one warning each; the rest are counted
 NAMED_PATH = dict(name=dict(type='str', required=True), path=dict(type='path', required=True))
+POSTGRES = dict(name=dict(type='str', required=True), container=dict(type='str', required=True),
+                database=dict(type='str', required=True), user=dict(type='str', default='postgres'))
 
 
 def main():
@@ -273,6 +357,7 @@ def main():
             service=dict(type='str', required=True),
             sources=dict(type='list', elements='dict', options=NAMED_PATH),
             sqlite=dict(type='list', elements='dict', options=NAMED_PATH, default=[]),
+            postgres=dict(type='list', elements='dict', options=POSTGRES, default=[]),
             version=dict(type='str'),
             deployment_id=dict(type='str'),
             compression=dict(type='str', choices=['zstd', 'gzip'], default='zstd'),
@@ -283,15 +368,17 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not params['sources'] and not params['sqlite']:
-        module.fail_json(msg='sources is required unless sqlite is given')
+    if not params['sources'] and not params['sqlite'] and not params['postgres']:
+        module.fail_json(msg='sources is required unless sqlite or postgres is given')
+    if params['postgres'] and not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib('docker', reason='for postgres'), exception=DOCKER_IMPORT_ERROR)
     if params['compression'] == 'zstd' and not HAS_ZSTANDARD:
         module.fail_json(msg=missing_required_lib('zstandard', reason='for compression=zstd (or use compression=gzip)'),
                          exception=ZSTANDARD_IMPORT_ERROR)
     try:
         result = create_archive(
             params['dest'], params['service'], params['sources'] or [], version=params['version'] or None,
-            deployment_id=params['deployment_id'] or None, sqlite=params['sqlite'], compression=params['compression'],
+            deployment_id=params['deployment_id'] or None, sqlite=params['sqlite'], postgres=params['postgres'], compression=params['compression'],
             level=params['level'], threads=params['threads'], max_disk_percent=params['max_disk_percent'],
             check_mode=module.check_mode,
         )

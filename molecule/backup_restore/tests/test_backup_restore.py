@@ -4,6 +4,7 @@
 
 import json
 import os
+import shlex
 
 import boto3
 
@@ -85,3 +86,41 @@ def test_drill_passed_and_left_nothing_behind(host):
                    "print(len(c.containers.list(all=True, filters={'label': 'clawd.ops.drill'})), "
                    "len(c.volumes.list(filters={'label': 'clawd.ops.drill'})))\"")
     assert cmd.stdout.split() == ['0', '0']
+
+
+# Copies the dump into the PostgreSQL container (the lab host has the Docker SDK, no docker CLI)
+# and prints what pg_restore lists and the data it would restore.
+PG_RESTORE_SCRIPT = '''
+import io, sys, tarfile, docker
+data = open(sys.argv[1], 'rb').read()
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w') as tar:
+    info = tarfile.TarInfo('app.pgdump')
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+container = docker.from_env().containers.get(sys.argv[2])
+assert container.put_archive('/tmp', buf.getvalue())
+for cmd in (['pg_restore', '--list', '/tmp/app.pgdump'], ['pg_restore', '--data-only', '-f', '-', '/tmp/app.pgdump']):
+    result = container.exec_run(cmd)
+    sys.stdout.write(result.output.decode())
+    if result.exit_code:
+        sys.exit(result.exit_code)
+container.exec_run(['rm', '-f', '/tmp/app.pgdump'])
+'''
+
+
+def test_postgres_dump_is_archived_listed_and_restorable(host):
+    name = archives(host)[0]
+    manifest = json.loads(host.file('%s/%s.manifest.json' % (BACKUPS, name)).content_string)
+    assert {'name': 'app.pgdump', 'type': 'postgres', 'container': '%s-postgres' % NAME, 'database': 'app'} in manifest['dumps']
+    assert 'dumps/app.pgdump' in [item['path'] for item in manifest['files']]
+    dump = '/tmp/molecule-app.pgdump'
+    cmd = host.run('tar --zstd -xOf %s/%s dumps/app.pgdump > %s && head -c 5 %s' % (BACKUPS, name, dump, dump))
+    assert cmd.rc == 0, cmd.stderr
+    assert cmd.stdout == 'PGDMP'
+    cmd = host.run('python3 -c %s %s %s-postgres' % (shlex.quote(PG_RESTORE_SCRIPT), dump, NAME))
+    host.run('rm -f %s' % dump)
+    assert cmd.rc == 0, cmd.stdout + cmd.stderr
+    assert 'TABLE public notes postgres' in cmd.stdout
+    assert '1\talpha\n2\tbeta\n3\tgamma\n' in cmd.stdout

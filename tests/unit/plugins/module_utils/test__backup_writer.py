@@ -299,7 +299,7 @@ def test_refuses_missing_and_unreadable_sources(tree, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('sources, sqlite, message', [
-    ([], [], 'nothing to back up: give sources, sqlite or both'),
+    ([], [], 'nothing to back up: give sources, sqlite, postgres or several'),
     ([{'name': '../x', 'path': '/nonexistent'}], [], "invalid source name '../x': use letters, digits, \".\", \"_\" and \"-\""),
     ([{'name': 'a', 'path': '/nonexistent'}, {'name': 'a', 'path': '/nonexistent2'}], [], 'source name a is given twice'),
     ([{'name': 'a', 'path': ''}], [], 'source a has no path'),
@@ -678,3 +678,131 @@ def test_owner_uid_and_gid_are_kept_names_are_not(tmp_path):
     assert (members['volumes/ws/owned.txt'].uid, members['volumes/ws/owned.txt'].gid) == (1234, 5678)
     assert (members['volumes/ws/link'].uid, members['volumes/ws/link'].gid) == (4321, 8765)
     assert all(info.uname == '' and info.gname == '' for info in members.values())
+
+
+class FakeDockerApi(object):
+    """The three exec calls of the Docker SDK's low-level API: streams given chunks, then an exit code."""
+
+    def __init__(self, chunks, exit_code=0, missing=False):
+        self.chunks = chunks
+        self.exit_code = exit_code
+        self.missing = missing
+        self.calls = []
+
+    def exec_create(self, container, cmd, stdout=True, stderr=True):
+        self.calls.append(('exec_create', container, cmd, stdout, stderr))
+        if self.missing:
+            raise _backup_writer.docker.errors.NotFound('No such container: %s' % container)
+        return {'Id': 'exec-1'}
+
+    def exec_start(self, exec_id, stream=False, demux=False):
+        self.calls.append(('exec_start', exec_id, stream, demux))
+        assert stream and demux
+        return iter(self.chunks)
+
+    def exec_inspect(self, exec_id):
+        self.calls.append(('exec_inspect', exec_id))
+        return {'ExitCode': self.exit_code, 'Running': False}
+
+
+class FakeDocker(object):
+    def __init__(self, *args, **kwargs):
+        self.api = FakeDockerApi(*args, **kwargs)
+
+
+PG = [{'name': 'app', 'container': 'db', 'database': 'appdb', 'user': 'postgres'}]
+DUMP = [(b'PGDMP\x01\x0e\x00', None), (None, b'pg_dump: reading schemas\n'), (b'x' * 70000, None), (b'tail', None)]
+
+
+@pytest.fixture
+def fake_docker(monkeypatch):
+    """Installs a fake Docker client made from the arguments; returns it."""
+    made = []
+
+    def install(*args, **kwargs):
+        client = FakeDocker(*args, **kwargs)
+        made.append(client)
+        monkeypatch.setattr(_backup_writer, '_docker_client', lambda: client)
+        return client
+
+    monkeypatch.setattr(_backup_writer, 'HAS_DOCKER', True)
+    if _backup_writer.docker is None:  # the SDK is not installed: its exceptions are all the writer uses of it
+        errors = type('errors', (), {'NotFound': type('NotFound', (Exception,), {}), 'DockerException': type('DockerException', (Exception,), {})})
+        monkeypatch.setattr(_backup_writer, 'docker', type('docker', (), {'errors': errors}))
+    return install
+
+
+def test_postgres_dump_is_streamed_archived_and_listed(tree, fake_docker):
+    src, dest = tree
+    client = fake_docker(DUMP)
+    result = create_archive(dest, 'claudebox', [{'name': 'workspace', 'path': src}], postgres=PG, version='1.0.0', now=NOW)
+    dump = b''.join(out for out, dummy in DUMP if out)
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert members['dumps/app.pgdump'] == dump
+    names = [name for name, dummy, dummy2 in members_of(result['archive'])]
+    assert names[-2:] == ['dumps/app.pgdump', 'clawd-backup/manifest.json']
+    manifest = json.loads(members['clawd-backup/manifest.json'])
+    assert manifest['dumps'] == [{'name': 'app.pgdump', 'type': 'postgres', 'container': 'db', 'database': 'appdb'}]
+    entry = [item for item in manifest['files'] if item['path'] == 'dumps/app.pgdump'][0]
+    assert entry['sha256'] == sha256(dump) and entry['size'] == len(dump) and entry['mode'] == '0600'
+    assert result['dumps'] == manifest['dumps']
+    assert verify_archive(result['archive'])['ok']
+    assert client.api.calls[0] == ('exec_create', 'db', ['pg_dump', '--format=custom', '--no-password', '-U', 'postgres', 'appdb'], True, True)
+    assert [call[0] for call in client.api.calls] == ['exec_create', 'exec_start', 'exec_inspect']
+    assert listing(dest) == sorted(os.path.basename(result['archive']) + suffix for suffix in ('', '.manifest.json', '.sha256'))
+
+
+def test_postgres_only_backup_with_the_default_user(tmp_path, fake_docker):
+    client = fake_docker([(b'PG', None), (b'DMP-rest', None)])  # the magic split over two chunks
+    result = create_archive(str(tmp_path), 'svc', [], postgres=[{'name': 'app', 'container': 'db', 'database': 'app'}], now=NOW)
+    assert [name for name, dummy, dummy2 in members_of(result['archive'])] == ['dumps/app.pgdump', 'clawd-backup/manifest.json']
+    assert client.api.calls[0][2][-3:] == ['-U', 'postgres', 'app']
+
+
+@pytest.mark.parametrize('chunks, exit_code, missing, message', [
+    ([(b'PGDMP partial', None), (None, b'pg_dump: error: connection to server failed\n')], 1, False,
+     'pg_dump of appdb in db failed: exit 1: pg_dump: error: connection to server failed'),
+    ([(None, b'x' * 5000 + b'the end\n')], 2, False, 'pg_dump of appdb in db failed: exit 2: ' + 'x' * (2048 - 8) + 'the end'),
+    ([(b'-- PostgreSQL database dump\n', None)], 0, False,
+     'pg_dump of appdb in db failed: exit 0: the output is not a custom-format dump (it does not start with PGDMP)'),
+    ([], 0, False, 'pg_dump of appdb in db failed: exit 0: the output is not a custom-format dump (it does not start with PGDMP)'),
+    ([], 0, True, 'pg_dump of appdb in db failed: no such container (No such container: db)'),
+], ids=['exit 1', 'long stderr, its tail kept', 'plain format', 'empty', 'no container'])
+def test_a_failed_postgres_dump_leaves_nothing(tree, fake_docker, chunks, exit_code, missing, message):
+    src, dest = tree
+    fake_docker(chunks, exit_code=exit_code, missing=missing)
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'workspace', 'path': src}], postgres=PG, version='1.0.0', now=NOW)
+    assert str(error.value) == message
+    assert listing(dest) == []
+
+
+def test_check_mode_lists_the_postgres_dumps_and_runs_nothing(tree, fake_docker):
+    src, dest = tree
+    client = fake_docker(DUMP)
+    result = create_archive(dest, 'claudebox', [{'name': 'workspace', 'path': src}], postgres=PG, now=NOW, check_mode=True)
+    assert result['dumps'] == [{'name': 'app.pgdump', 'type': 'postgres', 'container': 'db', 'database': 'appdb'}]
+    assert result['members'] == len(expected_files(src)) + 2
+    assert client.api.calls == []
+    assert listing(dest) == []
+
+
+@pytest.mark.parametrize('postgres, message', [
+    ([{'name': 'a/b', 'container': 'db', 'database': 'x'}], "invalid PostgreSQL dump name 'a/b': use letters, digits, \".\", \"_\" and \"-\""),
+    (PG + PG, 'PostgreSQL dump name app.pgdump is given twice'),
+    ([{'name': 'app', 'container': '', 'database': 'x'}], 'PostgreSQL dump app has no container'),
+    ([{'name': 'app', 'container': 'db', 'database': None}], 'PostgreSQL dump app has no database'),
+])
+def test_refuses_bad_postgres_arguments(tmp_path, fake_docker, postgres, message):
+    client = fake_docker(DUMP)
+    with pytest.raises(BackupError) as error:
+        create_archive(str(tmp_path), 'svc', [], postgres=postgres, now=NOW)
+    assert str(error.value) == message
+    assert client.api.calls == [] and listing(str(tmp_path)) == []
+
+
+def test_postgres_needs_the_docker_sdk(tmp_path, monkeypatch):
+    monkeypatch.setattr(_backup_writer, 'HAS_DOCKER', False)
+    with pytest.raises(BackupError) as error:
+        create_archive(str(tmp_path), 'svc', [], postgres=PG, now=NOW)
+    assert str(error.value) == 'the Docker SDK for Python (docker) is needed for postgres dumps'

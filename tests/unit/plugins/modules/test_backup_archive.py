@@ -94,7 +94,7 @@ def test_sources_or_sqlite_is_required(folders, results):
     dummy, dummy2, dest = folders
     run_module({'dest': dest, 'service': 'svc'})
     assert results[-1]['failed'] is True
-    assert results[-1]['msg'] == 'sources is required unless sqlite is given'
+    assert results[-1]['msg'] == 'sources is required unless sqlite or postgres is given'
 
 
 def test_files_that_changed_become_warnings(folders, results, monkeypatch):
@@ -112,3 +112,88 @@ def test_files_that_changed_become_warnings(folders, results, monkeypatch):
     result = results[-1]
     assert result['failed'] is False
     assert result['warnings'] == ['%s changed while being read' % os.path.join(src, 'sub', 'a.txt')]
+
+
+class FakeDockerApi(object):
+    """Streams the given chunks as pg_dump's (stdout, stderr), then exits with exit_code."""
+
+    def __init__(self, chunks, exit_code=0):
+        self.chunks = chunks
+        self.exit_code = exit_code
+        self.calls = []
+
+    def exec_create(self, container, cmd, stdout=True, stderr=True):
+        self.calls.append(('exec_create', container, cmd))
+        return {'Id': 'exec-1'}
+
+    def exec_start(self, exec_id, stream=False, demux=False):
+        self.calls.append(('exec_start', exec_id))
+        return iter(self.chunks)
+
+    def exec_inspect(self, exec_id):
+        self.calls.append(('exec_inspect', exec_id))
+        return {'ExitCode': self.exit_code}
+
+
+@pytest.fixture
+def fake_docker(monkeypatch):
+    def install(chunks, exit_code=0):
+        client = collections.namedtuple('Client', 'api')(FakeDockerApi(chunks, exit_code))
+        monkeypatch.setattr(_backup_writer, '_docker_client', lambda: client)
+        return client
+    monkeypatch.setattr(_backup_writer, 'HAS_DOCKER', True)
+    monkeypatch.setattr(backup_archive, 'HAS_DOCKER', True)
+    return install
+
+
+POSTGRES = [{'name': 'app', 'container': 'claudebox-db', 'database': 'app'}]
+
+
+def test_postgres_dump_is_archived_and_listed(folders, results, fake_docker):
+    src, dummy, dest = folders
+    client = fake_docker([(b'PGDMP', None), (b'\x01' * 1000, b'notice\n')])
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'postgres': POSTGRES})
+    result = results[-1]
+    assert result['failed'] is False, result
+    assert result['dumps'] == [{'name': 'app.pgdump', 'type': 'postgres', 'container': 'claudebox-db', 'database': 'app'}]
+    assert result['members'] == 5
+    report = verify_archive(result['archive'])
+    assert report['ok']
+    assert client.api.calls[0] == ('exec_create', 'claudebox-db', ['pg_dump', '--format=custom', '--no-password', '-U', 'postgres', 'app'])
+
+
+def test_postgres_alone_is_enough(folders, results, fake_docker):
+    dummy, dummy2, dest = folders
+    fake_docker([(b'PGDMP', None)])
+    run_module({'dest': dest, 'service': 'svc', 'postgres': [dict(POSTGRES[0], user='backup')]})
+    assert results[-1]['failed'] is False, results[-1]
+    assert len(os.listdir(dest)) == 3
+
+
+def test_a_failed_pg_dump_is_one_clear_line(folders, results, fake_docker):
+    src, dummy, dest = folders
+    fake_docker([(None, b'pg_dump: error: database "app" does not exist\n')], exit_code=1)
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'postgres': POSTGRES})
+    result = results[-1]
+    assert result['failed'] is True
+    assert result['msg'] == ('Failed to back up svc to %s: pg_dump of app in claudebox-db failed: exit 1: '
+                             'pg_dump: error: database "app" does not exist' % dest)
+    assert os.listdir(dest) == []
+
+
+def test_check_mode_runs_no_pg_dump(folders, results, fake_docker):
+    src, dummy, dest = folders
+    client = fake_docker([(b'PGDMP', None)])
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'postgres': POSTGRES, '_ansible_check_mode': True})
+    result = results[-1]
+    assert result['failed'] is False and result['changed'] is True
+    assert result['dumps'] == [{'name': 'app.pgdump', 'type': 'postgres', 'container': 'claudebox-db', 'database': 'app'}]
+    assert client.api.calls == [] and os.listdir(dest) == []
+
+
+def test_postgres_without_the_docker_sdk_names_the_library(folders, results, monkeypatch):
+    dummy, dummy2, dest = folders
+    monkeypatch.setattr(backup_archive, 'HAS_DOCKER', False)
+    run_module({'dest': dest, 'service': 'svc', 'postgres': POSTGRES})
+    assert results[-1]['failed'] is True
+    assert 'docker' in results[-1]['msg'] and 'for postgres' in results[-1]['msg']

@@ -34,8 +34,8 @@ import zlib
 
 import zstandard
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from bench_common import import_collection, parse_size
+
 DATA_VERSION = 2  # bump when the generator changes: cached data sets are regenerated
 # What a service's volumes hold, by share of bytes: text files (code, docs, configs: real files of
 # this host's Python installation), binaries (real shared libraries), application logs and a SQLite
@@ -57,25 +57,10 @@ TEMPLATES = (
 
 
 def import_writer(workdir):
-    """The writer module of this checkout (made importable as ansible_collections.clawd.ops when it is not)."""
-    try:
-        from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
-    except ImportError:
-        root = os.path.join(workdir, 'collections')
-        link = os.path.join(root, 'ansible_collections', 'clawd', 'ops')
-        if not os.path.islink(link):
-            os.makedirs(os.path.dirname(link), exist_ok=True)
-            os.symlink(REPO, link)
-        sys.path.insert(0, root)
-        from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
+    """The writer module of this checkout."""
+    import_collection(workdir)
+    from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer  # pylint: disable=import-outside-toplevel
     return _backup_writer
-
-
-def parse_size(text):
-    units = {'': 1, 'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
-    text = text.strip().upper().rstrip('B').rstrip('I')
-    unit = text[-1] if text and text[-1] in units else ''
-    return int(float(text[:-1] if unit else text) * units[unit])
 
 
 def human(count):

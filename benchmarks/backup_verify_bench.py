@@ -26,32 +26,9 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+from bench_common import import_collection, parse_size
+
 GENERATOR_VERSION = 1
-
-
-def import_collection(workdir):
-    """Make ansible_collections.clawd.ops importable from this checkout."""
-    try:
-        import ansible_collections.clawd.ops.plugins.module_utils._backup_reader  # noqa: F401 pylint: disable=unused-import
-        return
-    except ImportError:
-        pass
-    root = os.path.join(workdir, 'collections')
-    link = os.path.join(root, 'ansible_collections', 'clawd', 'ops')
-    if not os.path.islink(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
-    sys.path.insert(0, root)
-
-
-def parse_size(text):
-    units = {'K': 1 << 10, 'M': 1 << 20, 'G': 1 << 30}
-    text = text.strip().upper().rstrip('IB')
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
 
 
 WORDS = ('backup archive volume restore deploy health check config worker queue request token session '

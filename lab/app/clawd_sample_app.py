@@ -177,6 +177,9 @@ class Config:  # pylint: disable=too-many-instance-attributes,too-few-public-met
             raise ConfigError(f'APP_ROLE must be one of {", ".join(ROLES)}, got {self.role!r}')
         self.version = _env('APP_VERSION') or DEFAULT_VERSION
         self.unhealthy = _env('APP_UNHEALTHY') == '1'
+        # A release that boots healthy and fails later (what a health check at boot misses).
+        self.unhealthy_after = _env_float('APP_UNHEALTHY_AFTER', 0.0)
+        self.commit = _env('SOURCE_COMMIT')
         self.slow_start = _env_float('APP_SLOW_START', 0.0)
         self.noise = [(_env_float(var, 0.0), level, text) for var, level, text in NOISE_LINES]
         self.disk_warn_percent = _env_float('APP_DISK_WARN_PERCENT', 90.0)
@@ -292,6 +295,8 @@ class App:
             checks['app'] = {'status': 'starting', 'reason': f'slow start, {remaining:.1f}s remaining'}
         elif config.unhealthy:
             checks['app'] = _failed('release marked unhealthy (APP_UNHEALTHY=1)')
+        elif 0 < config.unhealthy_after <= time.monotonic() - self.started:
+            checks['app'] = _failed(f'release turned unhealthy after {config.unhealthy_after:g}s (APP_UNHEALTHY_AFTER)')
         else:
             checks['app'] = {'status': 'ok'}
         if config.role == 'web':
@@ -490,7 +495,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def get_version(self) -> None:
         """GET/HEAD /version."""
-        self.send_json(200, {'version': self.app.config.version, 'role': self.app.config.role})
+        self.send_json(200, {'version': self.app.config.version, 'role': self.app.config.role, 'commit': self.app.config.commit or None})
 
     def get_index(self) -> None:
         """GET/HEAD /: a tiny HTML page."""

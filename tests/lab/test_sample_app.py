@@ -250,7 +250,7 @@ def test_web_head_index_version_and_errors(start_app):
     assert status == 200
     assert b'clawd sample app' in raw and b'1.4.2-test' in raw
 
-    assert get_json(app.url('/version')) == (200, {'version': '1.4.2-test', 'role': 'web'})
+    assert get_json(app.url('/version')) == (200, {'version': '1.4.2-test', 'role': 'web', 'commit': None})
     assert get_json(app.url('/does-not-exist')) == (404, {'error': 'not found'})
     assert get_json(app.url('/health?x=1'))[0] == 200
 
@@ -271,6 +271,22 @@ def test_web_unhealthy_release(start_app):
     assert body['checks']['app'] == {'status': 'failed', 'reason': 'release marked unhealthy (APP_UNHEALTHY=1)'}
     assert body['checks']['workspace']['status'] == 'ok'
     assert http('HEAD', app.url('/health'))[0] == 503
+
+
+def test_web_turns_unhealthy_after_boot(start_app):
+    """APP_UNHEALTHY_AFTER: healthy at boot (what Docker's health check sees), failing later."""
+    app = start_app('web', APP_UNHEALTHY_AFTER='1.5', SOURCE_COMMIT='a' * 40)
+    status, body = get_json(app.url('/health'))
+    assert (status, body['checks']['app']) == (200, {'status': 'ok'})
+    assert get_json(app.url('/version'))[1]['commit'] == 'a' * 40
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status, body = get_json(app.url('/health'))
+        if status != 200:
+            break
+        time.sleep(0.2)
+    assert status == 503
+    assert body['checks']['app'] == {'status': 'failed', 'reason': 'release turned unhealthy after 1.5s (APP_UNHEALTHY_AFTER)'}
 
 
 def test_web_slow_start(start_app):
@@ -408,7 +424,7 @@ def test_bot_health_and_version(start_app):
     assert status == 200
     assert body['role'] == 'bot'
     assert body['checks'] == {'app': {'status': 'ok'}, 'telegram_token': {'status': 'ok'}}
-    assert get_json(app.url('/version')) == (200, {'version': '1.4.2-test', 'role': 'bot'})
+    assert get_json(app.url('/version')) == (200, {'version': '1.4.2-test', 'role': 'bot', 'commit': None})
 
     no_token = start_app('bot', TELEGRAM_BOT_TOKEN=None)
     status, body = get_json(no_token.url('/health'))

@@ -5,19 +5,87 @@
 
 Configuration::
 
-    {"tokens": [{"token": "1|abc", "abilities": ["root"]}], "version": "4.3.10", "api_enabled": true}
+    {"tokens": [{"token": "1|abc", "abilities": ["root"]}], "version": "4.3.10", "api_enabled": true,
+     "applications": [<app spec>, ...], "applications_glob": "/path/.lab/hosts/*/coolify-app.json",
+     "engine": "docker" | "simulated", "health_timeout": 60, "candidate_port_offset": 10000,
+     "simulated_step_seconds": 0.2, "commits": {"main": [{"sha": "<40 hex>", "message": "...", "env": {...}}]}}
+
+An app spec is ``{"uuid", "name", "fqdn", "server_name", "git_repository", "git_branch", "base_image",
+"environment_variables": {...}, "services": [{"name", "container", "listen", "env", "labels", "mounts",
+"etc_hosts"}], "tags": [...]}``; ``applications_glob`` is read again whenever an app route is used.
 
 Abilities work as in Coolify's ApiAbility middleware: ``root`` grants everything, otherwise the
-route's ability must be listed exactly.
+route's ability must be listed exactly. Deployments run one at a time per application in
+background threads, through an engine of ``coolify_engine`` (real containers or simulated).
 """
 
+import glob
+import hashlib
 import hmac
+import json
+import re
+import secrets
+import string
+import sys
+import threading
 
+from .coolify_engine import CANCELLED, FAILED, FINISHED, CommitError, CommitSource, JobContext, make_engine, now_iso
 from .framework import Response, StandIn, json_response, route
 
 NOT_FOUND = {"message": "Not found.", "docs": "https://coolify.io/docs"}
 UNAUTHENTICATED = {"message": "Unauthenticated."}
 QUEUE_FULL = "Deployment queue is full. Please wait for existing deployments to complete."
+CHANGED_TO_POST = {"message": "This endpoint has changed to a POST request."}
+QUEUED = "queued"
+IN_PROGRESS = "in_progress"
+ACTIVE = (QUEUED, IN_PROGRESS)
+UUID_ALPHABET = string.ascii_lowercase + string.digits
+COMMIT_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9._\-/]*$")
+APP = r"/api/v1/applications/(?P<uuid>[^/]+)"
+# Secret values shorter than this are not masked in the request log (they would mask "true").
+MIN_MASKED_LENGTH = 8
+
+# PATCH /applications/{uuid}: the keys Coolify allows (its $allowedFields, as in the OpenAPI spec).
+PATCH_ALLOWED = frozenset((
+    "base_directory", "build_command", "build_pack", "connect_to_docker_network", "custom_docker_run_options",
+    "custom_internal_name", "custom_labels", "description", "destination_uuid", "disable_build_cache",
+    "docker_compose_custom_build_command", "docker_compose_custom_start_command", "docker_compose_domains",
+    "docker_compose_location", "docker_images_to_keep", "docker_registry_image_name", "docker_registry_image_tag",
+    "dockerfile", "dockerfile_location", "domains", "environment_name", "force_domain_override", "git_branch",
+    "git_commit_sha", "git_repository", "github_app_uuid", "gpu_count", "gpu_device_ids", "gpu_driver", "gpu_options",
+    "health_check_enabled", "health_check_host", "health_check_interval", "health_check_method", "health_check_path",
+    "health_check_port", "health_check_response_text", "health_check_retries", "health_check_return_code",
+    "health_check_scheme", "health_check_start_period", "health_check_timeout", "include_source_commit_in_build",
+    "inject_build_args_to_dockerfile", "install_command", "instant_deploy", "is_auto_deploy_enabled",
+    "is_consistent_container_name_enabled", "is_container_label_escape_enabled", "is_env_sorting_enabled",
+    "is_force_https_enabled", "is_git_lfs_enabled", "is_git_shallow_clone_enabled", "is_git_submodules_enabled",
+    "is_gpu_enabled", "is_gzip_enabled", "is_log_drain_enabled", "is_pr_deployments_public_enabled",
+    "is_preserve_repository_enabled", "is_preview_deployments_enabled", "is_raw_compose_deployment_enabled", "is_spa",
+    "is_static", "is_stripprefix_enabled", "limits_cpu_shares", "limits_cpus", "limits_cpuset", "limits_memory",
+    "limits_memory_reservation", "limits_memory_swap", "limits_memory_swappiness", "manual_webhook_secret_bitbucket",
+    "manual_webhook_secret_gitea", "manual_webhook_secret_github", "manual_webhook_secret_gitlab", "max_restart_count",
+    "name", "noindex_domains", "ports_exposes", "ports_mappings", "post_deployment_command",
+    "post_deployment_command_container", "pre_deployment_command", "pre_deployment_command_container",
+    "preview_url_template", "project_uuid", "publish_directory", "redirect", "server_uuid", "start_command",
+    "stop_grace_period", "use_build_secrets", "use_build_server", "watch_paths",
+))
+PATCH_BOOLEANS = frozenset(k for k in PATCH_ALLOWED if k.startswith("is_") or k in (
+    "instant_deploy", "health_check_enabled", "force_domain_override", "connect_to_docker_network", "disable_build_cache",
+    "include_source_commit_in_build", "inject_build_args_to_dockerfile", "use_build_secrets", "use_build_server"))
+ENV_ALLOWED = frozenset(("key", "value", "is_preview", "is_literal", "is_multiline", "is_shown_once", "is_runtime",
+                         "is_buildtime", "comment"))
+ENV_BOOLEANS = ("is_preview", "is_literal", "is_multiline", "is_shown_once", "is_runtime", "is_buildtime")
+SETTINGS_DEFAULTS = {
+    "is_static": False, "is_git_submodules_enabled": True, "is_git_lfs_enabled": True, "is_auto_deploy_enabled": True,
+    "is_force_https_enabled": True, "is_debug_enabled": False, "is_preview_deployments_enabled": False,
+    "is_log_drain_enabled": False, "is_gpu_enabled": False, "is_consistent_container_name_enabled": False,
+    "is_gzip_enabled": True, "is_stripprefix_enabled": True, "is_raw_compose_deployment_enabled": False,
+    "is_build_server_enabled": False, "is_container_label_escape_enabled": True, "is_env_sorting_enabled": False,
+    "is_git_shallow_clone_enabled": True, "is_pr_deployments_public_enabled": False, "is_spa": False,
+    "is_preserve_repository_enabled": False, "is_include_timestamps": False, "connect_to_docker_network": False,
+    "disable_build_cache": False, "include_source_commit_in_build": False, "inject_build_args_to_dockerfile": True,
+    "use_build_secrets": False, "docker_images_to_keep": 2, "stop_grace_period": None,
+}
 
 
 def laravel_text(text, status=200):
@@ -25,8 +93,82 @@ def laravel_text(text, status=200):
     return Response(status, text, content_type="text/html; charset=UTF-8")
 
 
+def new_uuid():
+    """A Coolify-like cuid2: 24 lowercase alphanumerics."""
+    return "".join(secrets.choice(UUID_ALPHABET) for _ in range(24))
+
+
+def message(text, status):
+    """``{"message": text}`` with ``status``."""
+    return json_response({"message": text}, status)
+
+
+def validation_failed(errors, text="Validation failed."):
+    """Coolify's 422 for its own checks: ``{"message": "Validation failed.", "errors": {key: [..]}}``."""
+    return json_response({"message": text, "errors": errors}, 422)
+
+
+def laravel_validation(errors):
+    """Laravel's validator 422: the message is the first error (+ how many more)."""
+    messages = [m for ms in errors.values() for m in ms]
+    text = messages[0]
+    if len(messages) > 1:
+        extra = len(messages) - 1
+        text += " (and %d more error%s)" % (extra, "" if extra == 1 else "s")
+    return json_response({"message": text, "errors": errors}, 422)
+
+
+def truthy(value):
+    """Query/JSON booleans: true, "true", "1", 1, "on", "yes"."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "on", "yes")
+
+
+def is_bool_like(value):
+    """Laravel's boolean rule: true, false, 0, 1, "0", "1"."""
+    return isinstance(value, bool) or value in (0, 1, "0", "1")
+
+
+def incoming_json(request):
+    """Coolify's validateIncomingRequest(): (data, None) or (None, the 400 Response)."""
+    ctype = request.content_type
+    if not (ctype.endswith("/json") or ctype.endswith("+json")):
+        return None, json_response({"message": "Invalid request.", "error": "Content-Type must be application/json."}, 400)
+    try:
+        data = json.loads(request.body.decode("utf-8")) if request.body.strip() else None
+    except ValueError:
+        data = None
+    if data == {}:
+        return None, json_response({"message": "Invalid request.", "error": "Empty JSON."}, 400)
+    if not data or not isinstance(data, dict):
+        return None, json_response({"message": "Invalid request.", "error": "Invalid JSON."}, 400)
+    return data, None
+
+
+def stable_id(text):
+    """A small positive integer id derived from a uuid (stable across restarts)."""
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:6], 16)
+
+
+class _Context(JobContext):
+    """The engine's view of one deployment record."""
+
+    def __init__(self, standin, deployment_uuid):
+        self.standin = standin
+        self.uuid = deployment_uuid
+
+    def log(self, output, kind="stdout", command=None, hidden=False):
+        self.standin.append_log(self.uuid, output, kind, command, hidden)
+
+    def cancelled(self):
+        with self.standin.lock:
+            dep = self.standin.deployments.get(self.uuid)
+            return dep is None or dep["status"] == CANCELLED
+
+
 class CoolifyStandIn(StandIn):
-    """Coolify: Sanctum Bearer tokens with abilities, Laravel JSON errors."""
+    """Coolify: Sanctum Bearer tokens with abilities, Laravel JSON errors, a deploy queue with an engine."""
 
     name = "coolify"
 
@@ -36,19 +178,60 @@ class CoolifyStandIn(StandIn):
             self.tokens[str(item["token"])] = list(item.get("abilities", ["root"]))
         self.version = str(config.get("version", "4.3.10"))
         self.api_enabled = bool(config.get("api_enabled", True))
+        self.inline_apps = list(config.get("applications") or ())
+        self.apps_glob = config.get("applications_glob")
+        self.engine = make_engine(config)
+        self.commits = CommitSource(config.get("commits"))
+        self._running = {}
 
     def secrets(self):
-        return tuple(self.tokens)
+        values = set(self.tokens)
+        with self.lock:
+            for spec in self._specs().values():
+                values.update(str(v) for v in (spec.get("environment_variables") or {}).values())
+            for state in self.app_state.values():
+                values.update(str(e["value"]) for e in state["envs"])
+        return tuple(v for v in values if v and len(v) >= MIN_MASKED_LENGTH)
+
+    # ------------------------------------------------------------------ state
+
+    def reset_state(self):
+        self.deployments = {}
+        self.next_id = 1
+        self.app_state = {}
+        self.engine.reset()
+
+    def export_state(self):
+        return {"deployments": list(self.deployments.values()), "next_id": self.next_id,
+                "app_state": self.app_state, "engine": self.engine.export_state()}
+
+    def import_state(self, data):
+        self.deployments = {d["deployment_uuid"]: d for d in data.get("deployments", [])}
+        self.next_id = int(data.get("next_id", 1))
+        self.app_state = dict(data.get("app_state") or {})
+        self.engine.import_state(data.get("engine"))
+        for dep in self.deployments.values():
+            if dep["status"] == IN_PROGRESS:
+                dep["_logs"].append(self._log_entry(dep, "Deployment failed: the Coolify stand-in stopped while it was in progress.",
+                                                    "stderr", None, False))
+                self._finish(dep, FAILED)
+        for app_uuid in sorted({d["app_uuid"] for d in self.deployments.values() if d["status"] == QUEUED}):
+            self._kick(app_uuid)
+
+    # ------------------------------------------------------------------ auth
+
+    def _abilities(self, request):
+        token = request.bearer_token()
+        if token is None:
+            return None
+        for known, granted in self.tokens.items():
+            if hmac.compare_digest(known.encode("utf-8"), token.encode("utf-8")):
+                return granted
+        return None
 
     def authorize(self, request, ability):
         """None if the request's token may use ``ability``, else the error Response to send."""
-        token = request.bearer_token()
-        abilities = None
-        if token is not None:
-            for known, granted in self.tokens.items():
-                if hmac.compare_digest(known.encode("utf-8"), token.encode("utf-8")):
-                    abilities = granted
-                    break
+        abilities = self._abilities(request)
         if abilities is None:
             return json_response(UNAUTHENTICATED, 401)
         if not self.api_enabled:
@@ -56,6 +239,11 @@ class CoolifyStandIn(StandIn):
         if "root" not in abilities and ability not in abilities:
             return json_response({"message": "Missing required permissions: %s" % ability}, 403)
         return None
+
+    def can_read_sensitive(self, request):
+        """ApiSensitiveData: root or read:sensitive."""
+        abilities = self._abilities(request) or ()
+        return "root" in abilities or "read:sensitive" in abilities
 
     # ------------------------------------------------------------------ error shapes
 
@@ -74,7 +262,214 @@ class CoolifyStandIn(StandIn):
     def server_error(self, status):
         return json_response({"message": "Server Error"}, status)
 
-    # ------------------------------------------------------------------ API
+    # ------------------------------------------------------------------ applications
+
+    def _specs(self):
+        """uuid -> app spec, from the configuration and the glob (read again on every call)."""
+        specs = {}
+        for spec in self.inline_apps:
+            specs[spec["uuid"]] = spec
+        if self.apps_glob:
+            for path in sorted(glob.glob(self.apps_glob)):
+                try:
+                    with open(path, encoding="utf-8") as handle:
+                        spec = json.load(handle)
+                    specs[spec["uuid"]] = spec
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    print("coolify: skipping app spec %s: %s" % (path, exc), file=sys.stderr)
+        return specs
+
+    def _state(self, spec):
+        """Mutable state of an app (PATCHed fields, env vars), made from its spec on first use."""
+        state = self.app_state.get(spec["uuid"])
+        if state is None:
+            stamp = now_iso()
+            envs = [self._new_env(key, value, stamp) for key, value in (spec.get("environment_variables") or {}).items()]
+            state = {"overrides": {}, "envs": envs, "created_at": stamp, "updated_at": stamp}
+            self.app_state[spec["uuid"]] = state
+        return state
+
+    def _app(self, uuid):
+        """The effective app spec (spec + PATCHed fields), or None."""
+        spec = self._specs().get(uuid)
+        if spec is None:
+            return None
+        app = dict(spec)
+        app.setdefault("git_branch", "main")
+        app["git_commit_sha"] = "HEAD"
+        app.update(self._state(spec)["overrides"])
+        return app
+
+    def _app_env(self, app):
+        return {e["key"]: e["value"] for e in self._state(app)["envs"] if not e["is_preview"]}
+
+    def _app_json(self, app):
+        state = self._state(app)
+        listen = next((s.get("listen") for s in app.get("services") or () if s.get("listen")), None)
+        settings = dict(SETTINGS_DEFAULTS)
+        settings.update({k: v for k, v in state["overrides"].items() if k in SETTINGS_DEFAULTS})
+        settings.update({"id": stable_id(app["uuid"]), "application_id": stable_id(app["uuid"])})
+        data = {
+            "id": stable_id(app["uuid"]), "uuid": app["uuid"], "name": app.get("name", app["uuid"]),
+            "description": app.get("description"), "fqdn": app.get("fqdn"), "config_hash": hashlib.md5(
+                json.dumps(app, sort_keys=True).encode("utf-8")).hexdigest(),  # nosec - a fingerprint, as Coolify's
+            "git_repository": app.get("git_repository"), "git_branch": app.get("git_branch"),
+            "git_commit_sha": app.get("git_commit_sha", "HEAD"), "git_full_url": None,
+            "docker_registry_image_name": app.get("docker_registry_image_name"),
+            "docker_registry_image_tag": app.get("docker_registry_image_tag"), "build_pack": app.get("build_pack", "dockerfile"),
+            "static_image": "nginx:alpine", "install_command": None, "build_command": None, "start_command": None,
+            "ports_exposes": listen.rpartition(":")[2] if listen else "80", "ports_mappings": None, "base_directory": "/",
+            "publish_directory": None, "health_check_enabled": True, "health_check_path": "/health", "health_check_port": None,
+            "health_check_host": "localhost", "health_check_method": "GET", "health_check_return_code": 200,
+            "health_check_scheme": "http", "health_check_response_text": None, "health_check_interval": 5,
+            "health_check_timeout": 5, "health_check_retries": 10, "health_check_start_period": 5,
+            "limits_memory": "0", "limits_memory_swap": "0", "limits_memory_swappiness": 60, "limits_memory_reservation": "0",
+            "limits_cpus": "0", "limits_cpuset": None, "limits_cpu_shares": 1024, "status": self.engine.status(app),
+            "preview_url_template": "{{pr_id}}.{{domain}}", "max_restart_count": 10,
+            "destination_type": "App\\Models\\StandaloneDocker", "destination_id": 0, "source_id": 0, "private_key_id": None,
+            "environment_id": 1, "dockerfile": None, "dockerfile_location": "/Dockerfile", "custom_labels": None,
+            "redirect": "both", "created_at": state["created_at"], "updated_at": state["updated_at"], "deleted_at": None,
+            "server_status": True, "settings": settings,
+        }
+        for key, value in state["overrides"].items():
+            if key in data and key not in ("settings", "status"):
+                data[key] = value
+        if "domains" in state["overrides"]:
+            data["fqdn"] = state["overrides"]["domains"]
+        return data
+
+    def _find_app(self, request):
+        """(app, None) or (None, 404 Response)."""
+        app = self._app(request.args["uuid"])
+        if app is None:
+            return None, message("Application not found.", 404)
+        return app, None
+
+    # ------------------------------------------------------------------ deployments
+
+    def _dep_json(self, dep, sensitive):
+        data = {k: v for k, v in dep.items() if not k.startswith("_") and k != "app_uuid"}
+        if sensitive:
+            data["logs"] = json.dumps(dep["_logs"])
+        return data
+
+    def _log_entry(self, dep, output, kind, command, hidden):
+        if command is not None:
+            dep["_batch"] = dep.get("_batch", 0) + 1
+        return {"command": command, "output": self.mask(output) if output else output, "type": kind, "hidden": bool(hidden),
+                "batch": dep.get("_batch", 1) or 1, "order": len(dep["_logs"]) + 1, "timestamp": now_iso()}
+
+    def append_log(self, deployment_uuid, output, kind="stdout", command=None, hidden=False):
+        """Add a line to a deployment's logs (from engine threads)."""
+        with self.lock:
+            dep = self.deployments.get(deployment_uuid)
+            if dep is not None:
+                dep["_logs"].append(self._log_entry(dep, output, kind, command, hidden))
+                dep["updated_at"] = now_iso()
+
+    def _queue(self, app, force=False, rollback=False, commit=None, restart_only=False, dedupe=True):
+        """(deployment record, None) or (None, "Deployment already queued for this commit.")."""
+        commit = commit or app.get("git_commit_sha") or "HEAD"
+        if dedupe:
+            for dep in self.deployments.values():
+                if (dep["app_uuid"] == app["uuid"] and dep["status"] == QUEUED and dep["commit"] == commit
+                        and dep["rollback"] == rollback and dep["restart_only"] == restart_only):
+                    return None, "Deployment already queued for this commit."
+        uuid = new_uuid()
+        stamp = now_iso()
+        dep = {
+            "id": self.next_id, "application_id": str(stable_id(app["uuid"])), "deployment_uuid": uuid, "pull_request_id": 0,
+            "docker_registry_image_tag": None, "force_rebuild": bool(force), "commit": commit, "status": QUEUED,
+            "is_webhook": False, "is_api": True, "restart_only": bool(restart_only), "git_type": None, "server_id": 0,
+            "application_name": app.get("name", app["uuid"]), "server_name": app.get("server_name", "localhost"),
+            "deployment_url": "/project/lab/environment/production/application/%s/deployment/%s" % (app["uuid"], uuid),
+            "destination_id": "0", "only_this_server": False, "rollback": bool(rollback), "commit_message": None,
+            "current_process_id": None, "created_at": stamp, "updated_at": stamp, "finished_at": None,
+            "app_uuid": app["uuid"], "_logs": [],
+        }
+        self.next_id += 1
+        self.deployments[uuid] = dep
+        self._kick(app["uuid"])
+        return dep, None
+
+    def _kick(self, app_uuid):
+        """Start the oldest queued deployment of an app unless one runs. Lock held."""
+        if app_uuid in self._running:
+            return
+        queued = [d for d in self.deployments.values() if d["app_uuid"] == app_uuid and d["status"] == QUEUED]
+        if not queued:
+            return
+        dep = min(queued, key=lambda d: d["id"])
+        dep["status"] = IN_PROGRESS
+        dep["updated_at"] = now_iso()
+        dep["current_process_id"] = str(threading.get_ident())
+        self._running[app_uuid] = dep["deployment_uuid"]
+        thread = threading.Thread(target=self._work, args=(dep["deployment_uuid"],), name="coolify-deploy-" + dep["deployment_uuid"],
+                                  daemon=True)
+        thread.start()
+
+    def _finish(self, dep, status):
+        dep["status"] = status
+        dep["finished_at"] = dep["updated_at"] = now_iso()
+        dep["current_process_id"] = None
+
+    def _work(self, deployment_uuid):
+        """Run one deployment (engine thread; the lock is held only to read and write records)."""
+        ctx = _Context(self, deployment_uuid)
+        result = FAILED
+        with self.lock:
+            dep = self.deployments.get(deployment_uuid)
+            app_uuid = dep["app_uuid"] if dep else None
+            app = self._app(app_uuid) if dep else None
+            job = dict(deployment_uuid=deployment_uuid, force_rebuild=dep["force_rebuild"] if dep else False,
+                       rollback=dep["rollback"] if dep else False, app_env=self._app_env(app) if app else {},
+                       ref=dep["commit"] if dep else "HEAD", restart_only=dep["restart_only"] if dep else False)
+        try:
+            if dep is None:
+                return
+            if app is None:
+                ctx.log("Application %s not found." % app_uuid, kind="stderr")
+            elif job["restart_only"]:
+                ctx.log("Restarting application %s." % app.get("name"))
+                result = self.engine.restart(app, job, ctx)
+            else:
+                ctx.log("Starting deployment of %s (branch %s, commit %s)." % (app.get("name"), app.get("git_branch"), job["ref"]))
+                try:
+                    job["commit"] = self.commits.resolve(app, job["ref"])
+                except CommitError as exc:
+                    ctx.log("Failed to resolve commit %s: %s" % (job["ref"], exc), kind="stderr")
+                else:
+                    with self.lock:
+                        dep["commit"] = job["commit"]["sha"]
+                        dep["commit_message"] = job["commit"]["message"]
+                    ctx.log("Deploying commit %s: %s" % (job["commit"]["sha"], job["commit"]["message"]))
+                    result = self.engine.deploy(app, job, ctx)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            ctx.log("Deployment failed: %s: %s" % (type(exc).__name__, exc), kind="stderr")
+            result = FAILED
+        finally:
+            with self.lock:
+                current = self.deployments.get(deployment_uuid)
+                if current is not None and current["status"] == IN_PROGRESS:
+                    self._finish(current, result if result in (FINISHED, FAILED) else FAILED)
+                    current["_logs"].append(self._log_entry(current, "Deployment %s." % current["status"], "stdout", None, False))
+                if app_uuid is not None and self._running.get(app_uuid) == deployment_uuid:
+                    del self._running[app_uuid]
+                self._save_state()
+                if app_uuid is not None:
+                    self._kick(app_uuid)
+
+    def wait_idle(self, timeout=30.0):
+        """For tests: wait until no deployment runs or waits; True if idle in time."""
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.05)):
+            with self.lock:
+                if not self._running and not any(d["status"] in ACTIVE for d in self.deployments.values()):
+                    return True
+            deadline.wait(0.05)
+        return False
+
+    # ------------------------------------------------------------------ API: basics
 
     @route("GET", r"/api/health")
     @route("GET", r"/api/v1/health")
@@ -86,3 +481,465 @@ class CoolifyStandIn(StandIn):
     def get_version(self, request):
         """Coolify version as plain text (no leading v)."""
         return self.authorize(request, "read") or laravel_text(self.version)
+
+    @route("GET", r"/api/v1/deploy")
+    @route("GET", APP + r"/(?:start|stop|restart)")
+    def changed_to_post(self, _request):
+        """v4.2+: these were GET routes once; now 405 with Allow: POST."""
+        return json_response(CHANGED_TO_POST, 405, {"Allow": "POST"})
+
+    # ------------------------------------------------------------------ API: deploy
+
+    @route("POST", r"/api/v1/deploy")
+    def deploy(self, request):
+        """Deploy by uuid(s) or tag(s), query string or JSON body."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        try:
+            params = request.params()
+        except ValueError:
+            params = dict(request.query)
+        uuids, tags = params.get("uuid"), params.get("tag")
+        force = truthy(params.get("force", False))
+        if uuids and tags:
+            return message("You can only use uuid or tag, not both.", 400)
+        if tags and (params.get("pr") or params.get("pull_request_id")):
+            return message("You can only use tag or pr, not both.", 400)
+        if tags:
+            return self._deploy_tags(str(tags), force)
+        if uuids:
+            return self._deploy_uuids(str(uuids), force)
+        return message("You must provide uuid or tag.", 400)
+
+    def _deploy_uuids(self, text, force):
+        wanted = [u for u in text.split(",") if u]
+        if not wanted:
+            return message("No UUIDs provided.", 400)
+        deployments = []
+        for uuid in wanted:
+            app = self._app(uuid)
+            if app is None:
+                continue
+            dep, skipped = self._queue(app, force=force)
+            if dep is None:
+                deployments.append({"message": skipped, "resource_uuid": uuid})
+            else:
+                deployments.append({"message": "Application %s deployment queued." % dep["application_name"], "resource_uuid": uuid,
+                                    "deployment_uuid": dep["deployment_uuid"]})
+        if not deployments:
+            return message("No resources found.", 404)
+        return json_response({"deployments": deployments})
+
+    def _deploy_tags(self, text, force):
+        wanted = [t for t in text.split(",") if t]
+        if not wanted:
+            return message("No TAGs provided.", 400)
+        messages, details = [], []
+        specs = self._specs()
+        for tag in wanted:
+            apps = [self._app(u) for u, s in specs.items() if tag in (s.get("tags") or ())]
+            if not apps:
+                continue
+            for app in apps:
+                dep, skipped = self._queue(app, force=force)
+                if dep is None:
+                    messages.append(skipped)
+                else:
+                    messages.append("Application %s deployment queued." % dep["application_name"])
+                    details.append({"resource_uuid": app["uuid"], "deployment_uuid": dep["deployment_uuid"]})
+        if not messages:
+            return message("No resources found with this tag.", 404)
+        body = {"message": messages}
+        if details:
+            body["details"] = details
+        return json_response(body)
+
+    @route("GET", r"/api/v1/deployments")
+    def list_deployments(self, request):
+        """Running and queued deployments only, oldest first."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        sensitive = self.can_read_sensitive(request)
+        active = sorted((d for d in self.deployments.values() if d["status"] in ACTIVE), key=lambda d: d["id"])
+        return json_response([self._dep_json(d, sensitive) for d in active])
+
+    @route("GET", r"/api/v1/deployments/(?P<uuid>[^/]+)")
+    def get_deployment(self, request):
+        """One deployment by uuid."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        dep = self.deployments.get(request.args["uuid"])
+        if dep is None:
+            return message("Deployment not found.", 404)
+        return json_response(self._dep_json(dep, self.can_read_sensitive(request)))
+
+    @route("GET", r"/api/v1/deployments/applications/(?P<uuid>[^/]+)")
+    def app_deployments(self, request):
+        """``{"count": N, "deployments": [...]}`` newest first, with skip/take."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        errors = {}
+        values = {}
+        for key, default, minimum in (("skip", 0, 0), ("take", 10, 1)):
+            raw = request.query.get(key, "")
+            if raw == "":
+                values[key] = default
+                continue
+            if not re.match(r"^-?[0-9]+$", raw.strip()):
+                errors[key] = ["The %s field must be an integer." % key]
+            elif int(raw) < minimum:
+                errors[key] = ["The %s field must be at least %d." % (key, minimum)]
+            else:
+                values[key] = int(raw)
+        if errors:
+            return laravel_validation(errors)
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        sensitive = self.can_read_sensitive(request)
+        deps = sorted((d for d in self.deployments.values() if d["app_uuid"] == app["uuid"]), key=lambda d: d["id"], reverse=True)
+        page = deps[values["skip"]:values["skip"] + values["take"]]
+        return json_response({"count": len(deps), "deployments": [self._dep_json(d, sensitive) for d in page]})
+
+    @route("POST", r"/api/v1/deployments/(?P<uuid>[^/]+)/cancel")
+    def cancel_deployment(self, request):
+        """Cancel a queued or running deployment."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        dep = self.deployments.get(request.args["uuid"])
+        if dep is None:
+            return message("Deployment not found.", 404)
+        if dep["status"] not in ACTIVE:
+            return message("Deployment cannot be cancelled. Current status: %s" % dep["status"], 400)
+        dep["_logs"].append(self._log_entry(dep, "Deployment cancelled by user.", "stderr", None, False))
+        self._finish(dep, CANCELLED)
+        return json_response({"message": "Deployment cancelled successfully.", "deployment_uuid": dep["deployment_uuid"],
+                              "status": CANCELLED})
+
+    # ------------------------------------------------------------------ API: applications
+
+    @route("GET", r"/api/v1/applications")
+    def list_applications(self, request):
+        """All applications, or those with ``tag``."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        tag = request.query.get("tag")
+        apps = []
+        for uuid, spec in self._specs().items():
+            if tag and tag not in (spec.get("tags") or ()):
+                continue
+            apps.append(self._app_json(self._app(uuid)))
+        return json_response(apps)
+
+    @route("GET", APP)
+    def get_application(self, request):
+        """One application."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        return missing or json_response(self._app_json(app))
+
+    @route("PATCH", APP)
+    def patch_application(self, request):
+        """Update whitelisted fields; ``instant_deploy`` queues a deployment."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        errors = {k: ["This field is not allowed."] for k in data if k not in PATCH_ALLOWED}
+        if errors:
+            return validation_failed(errors)
+        for key, value in data.items():
+            if key in PATCH_BOOLEANS and not is_bool_like(value):
+                errors[key] = ["The %s field must be true or false." % key.replace("_", " ")]
+        sha = data.get("git_commit_sha")
+        if "git_commit_sha" in data and (not isinstance(sha, str) or not COMMIT_RE.match(sha)):
+            errors["git_commit_sha"] = ["The git commit sha field format is invalid."]
+        if "name" in data and (not isinstance(data["name"], str) or not data["name"].strip()):
+            errors["name"] = ["The name field must be a string."]
+        if errors:
+            return laravel_validation(errors)
+        state = self._state(app)
+        for key, value in data.items():
+            if key in ("instant_deploy", "force_domain_override"):
+                continue
+            state["overrides"][key] = bool(int(value)) if key in PATCH_BOOLEANS and not isinstance(value, bool) else value
+        state["updated_at"] = now_iso()
+        if truthy(data.get("instant_deploy", False)):
+            self._queue(self._app(app["uuid"]))
+        return json_response({"uuid": app["uuid"]})
+
+    @route("POST", APP + r"/start")
+    def start_application(self, request):
+        """Queue a deployment (``force`` rebuilds)."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        try:
+            params = request.params()
+        except ValueError:
+            params = dict(request.query)
+        dep, skipped = self._queue(app, force=truthy(params.get("force", False)))
+        if dep is None:
+            return json_response({"message": skipped})
+        return json_response({"message": "Deployment request queued.", "deployment_uuid": dep["deployment_uuid"]})
+
+    @route("POST", APP + r"/stop")
+    def stop_application(self, request):
+        """Stop the app's containers in the background."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        threading.Thread(target=self.engine.stop, args=(app, _NullContext()), daemon=True).start()
+        return json_response({"message": "Application stopping request queued."})
+
+    @route("POST", APP + r"/restart")
+    def restart_application(self, request):
+        """Queue a restart-only deployment."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        dep, _skipped = self._queue(app, restart_only=True, dedupe=False)
+        return json_response({"message": "Restart request queued.", "deployment_uuid": dep["deployment_uuid"]})
+
+    @route("GET", APP + r"/rollback-images")
+    def rollback_images(self, request):
+        """Local images of the app (tag = commit), the current one marked."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        current, images = self.engine.rollback_images(app)
+        return json_response({"current": current, "images": images})
+
+    @route("POST", APP + r"/rollback")
+    def rollback(self, request):
+        """Queue a rollback deployment: commit=<tag>, rollback=true, force_rebuild=false."""
+        denied = self.authorize(request, "deploy")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        errors = {k: ["This field is not allowed."] for k in data if k != "commit"}
+        if errors:
+            return validation_failed(errors)
+        commit = data.get("commit")
+        if commit in (None, ""):
+            return laravel_validation({"commit": ["The commit field is required."]})
+        if not isinstance(commit, str):
+            return laravel_validation({"commit": ["The commit field must be a string."]})
+        if not COMMIT_RE.match(commit):
+            return laravel_validation({"commit": ["The commit field format is invalid."]})
+        dep, skipped = self._queue(app, rollback=True, commit=commit)
+        if dep is None:
+            return json_response({"message": skipped})
+        return json_response({"message": "Rollback deployment queued.", "deployment_uuid": dep["deployment_uuid"]})
+
+    # ------------------------------------------------------------------ API: environment variables
+
+    def _new_env(self, key, value, stamp=None, **flags):
+        stamp = stamp or now_iso()
+        env = {"uuid": new_uuid(), "key": key, "value": None if value is None else str(value), "is_literal": False,
+               "is_multiline": False, "is_preview": False, "is_runtime": True, "is_buildtime": True, "is_shared": False,
+               "is_shown_once": False, "comment": None, "version": self.version, "created_at": stamp, "updated_at": stamp}
+        env.update(flags)
+        env["real_value"] = env["value"]
+        return env
+
+    @staticmethod
+    def _env_json(env, sensitive):
+        data = dict(env)
+        if not sensitive or env["is_shown_once"]:
+            data.pop("value", None)
+            data.pop("real_value", None)
+        return data
+
+    @staticmethod
+    def _env_errors(data, require_value=False):
+        errors = {k: ["This field is not allowed."] for k in data if k not in ENV_ALLOWED}
+        if errors:
+            return validation_failed(errors)
+        errors = {}
+        if not isinstance(data.get("key"), str) or not data["key"].strip():
+            errors["key"] = ["The key field is required."]
+        if require_value and "value" not in data:
+            errors["value"] = ["The value field is required."]
+        elif "value" in data and data["value"] is not None and not isinstance(data["value"], (str, int, float)):
+            errors["value"] = ["The value field must be a string."]
+        for flag in ENV_BOOLEANS:
+            if flag in data and not is_bool_like(data[flag]):
+                errors[flag] = ["The %s field must be true or false." % flag.replace("_", " ")]
+        if isinstance(data.get("comment"), str) and len(data["comment"]) > 256:
+            errors["comment"] = ["The comment field must not be greater than 256 characters."]
+        return laravel_validation(errors) if errors else None
+
+    @staticmethod
+    def _env_flags(data):
+        flags = {f: bool(int(data[f])) if not isinstance(data[f], bool) else data[f] for f in ENV_BOOLEANS if f in data}
+        if "comment" in data:
+            flags["comment"] = data["comment"]
+        return flags
+
+    @staticmethod
+    def _norm_key(key):
+        return str(key).strip().replace(" ", "_")
+
+    def _find_env(self, state, key, is_preview):
+        for env in state["envs"]:
+            if env["key"] == key and env["is_preview"] == is_preview:
+                return env
+        return None
+
+    @route("GET", APP + r"/envs")
+    def list_envs(self, request):
+        """Normal then preview variables; values only with read:sensitive/root."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        sensitive = self.can_read_sensitive(request)
+        envs = sorted(self._state(app)["envs"], key=lambda e: e["is_preview"])
+        return json_response([self._env_json(e, sensitive) for e in envs])
+
+    @route("POST", APP + r"/envs")
+    def create_env(self, request):
+        """201 {uuid}; 409 when the key exists."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        bad = self._env_errors(data)
+        if bad:
+            return bad
+        state = self._state(app)
+        key = self._norm_key(data["key"])
+        flags = self._env_flags(data)
+        if self._find_env(state, key, flags.get("is_preview", False)):
+            return message("Environment variable already exists. Use PATCH request to update it.", 409)
+        env = self._new_env(key, data.get("value"), **flags)
+        state["envs"].append(env)
+        return json_response({"uuid": env["uuid"]}, 201)
+
+    @route("PATCH", APP + r"/envs")
+    def update_env(self, request):
+        """Update by key (+ is_preview): 201 with the variable; 404 when unknown."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        bad = self._env_errors(data, require_value=True)
+        if bad:
+            return bad
+        flags = self._env_flags(data)
+        env = self._find_env(self._state(app), self._norm_key(data["key"]), flags.get("is_preview", False))
+        if env is None:
+            return message("Environment variable not found.", 404)
+        self._update_env(env, data.get("value"), flags)
+        return json_response(self._env_json(env, self.can_read_sensitive(request)), 201)
+
+    @staticmethod
+    def _update_env(env, value, flags):
+        env.update(flags)
+        env["value"] = env["real_value"] = None if value is None else str(value)
+        env["updated_at"] = now_iso()
+
+    @route("PATCH", APP + r"/envs/bulk")
+    def bulk_envs(self, request):
+        """Upsert ``{"data": [...]}``: 201 with the variables."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        items = data.get("data")
+        if not items or not isinstance(items, list):
+            return message("Bulk data is required.", 400)
+        for item in items:
+            if not isinstance(item, dict):
+                return message("Bulk data is required.", 400)
+            bad = self._env_errors(item)
+            if bad:
+                return bad
+        state = self._state(app)
+        result = []
+        for item in items:
+            flags = self._env_flags(item)
+            key = self._norm_key(item["key"])
+            env = self._find_env(state, key, flags.get("is_preview", False))
+            if env is None:
+                env = self._new_env(key, item.get("value"), **flags)
+                state["envs"].append(env)
+            else:
+                self._update_env(env, item.get("value", env["value"]), flags)
+            result.append(env)
+        sensitive = self.can_read_sensitive(request)
+        return json_response([self._env_json(e, sensitive) for e in result], 201)
+
+    @route("DELETE", APP + r"/envs/(?P<env_uuid>[^/]+)")
+    def delete_env(self, request):
+        """Delete one variable by its uuid."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        state = self._state(app)
+        for env in state["envs"]:
+            if env["uuid"] == request.args["env_uuid"]:
+                state["envs"].remove(env)
+                return message("Environment variable deleted.", 200)
+        return message("Environment variable not found.", 404)
+
+
+class _NullContext(JobContext):
+    """A context for background work that has no deployment record (stop)."""
+
+    def log(self, output, kind="stdout", command=None, hidden=False):
+        """Dropped."""
+
+    def cancelled(self):
+        return False

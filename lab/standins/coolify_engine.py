@@ -1,0 +1,554 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Deploy engines of the Coolify stand-in: what a deployment really does.
+
+The API side (``coolify.py``) owns the queue and the records; an engine is told to run one job
+and reports through a :class:`JobContext` (log lines, cancellation). Two engines share that
+interface:
+
+* :class:`DockerEngine` builds ``<app uuid>:<commit sha>`` images and replaces the app's
+  containers with a rolling update, as Coolify does: new containers must be healthy before the
+  old ones are stopped, and the old ones keep running untouched when the new ones fail.
+* :class:`SimulatedEngine` runs no Docker: each step takes ``simulated_step_seconds`` and a
+  release with ``APP_UNHEALTHY=1`` fails. For unit tests of the collection's modules.
+
+Commits come from a real bare git repository (:class:`CommitSource`), or for the simulated
+engine from the configuration (``commits``). Every commit carries a ``release.env``.
+Stdlib only: the stand-in runs with the system python3.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import datetime, timezone
+
+FINISHED = "finished"
+FAILED = "failed"
+CANCELLED = "cancelled-by-user"
+SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+DOCKER_TIMEOUT = 120
+
+
+def now_iso():
+    """Laravel's JSON timestamp form: 2026-01-02T03:04:05.000000Z."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_env_text(text):
+    """KEY=VALUE lines (comments and blank lines skipped; optional quotes stripped) -> dict."""
+    env = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _sep, value = line.partition("=")
+        key = key.strip()
+        if key.startswith("export "):
+            key = key[len("export "):].strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        env[key] = value
+    return env
+
+
+class CommitError(Exception):
+    """A commit could not be resolved or read."""
+
+
+class CommitSource:
+    """Resolves the commit to deploy: from ``commits`` in the configuration, else from git."""
+
+    def __init__(self, config_commits=None):
+        self.config_commits = config_commits or {}
+
+    def resolve(self, app, ref):
+        """``{"sha", "message", "env"}`` of ``ref`` ("HEAD" = the branch head) in the app's repository."""
+        branch = app.get("git_branch") or "main"
+        listed = self.config_commits.get(branch)
+        if listed is not None:
+            return self._from_config(listed, branch, ref)
+        repo = app.get("git_repository")
+        if not repo:
+            raise CommitError("Application has no git repository and no configured commits for branch %s." % branch)
+        return self._from_git(repo, branch, ref)
+
+    @staticmethod
+    def _from_config(listed, branch, ref):
+        if not listed:
+            raise CommitError("Branch %s has no commits." % branch)
+        if ref in (None, "", "HEAD"):
+            item = listed[-1]
+        else:
+            matches = [c for c in listed if c["sha"] == ref or (len(ref) >= 7 and c["sha"].startswith(ref))]
+            if not matches:
+                raise CommitError("Commit %s not found in branch %s." % (ref, branch))
+            item = matches[-1]
+        return {"sha": item["sha"], "message": item.get("message", ""), "env": {str(k): str(v) for k, v in item.get("env", {}).items()}}
+
+    @staticmethod
+    def _git(repo, *args):
+        proc = subprocess.run(["git", "--git-dir=%s" % repo] + list(args), capture_output=True, text=True, timeout=30, check=False)
+        if proc.returncode != 0:
+            raise CommitError((proc.stderr or proc.stdout).strip() or "git %s failed" % args[0])
+        return proc.stdout
+
+    def _from_git(self, repo, branch, ref):
+        target = "refs/heads/%s" % branch if ref in (None, "", "HEAD") else ref
+        try:
+            sha = self._git(repo, "rev-parse", "--verify", "--quiet", "%s^{commit}" % target).strip()
+        except CommitError:
+            if target.startswith("refs/heads/"):
+                raise CommitError("Branch %s not found in %s." % (branch, repo)) from None
+            raise CommitError("Commit %s not found in %s." % (ref, repo)) from None
+        message = self._git(repo, "log", "-1", "--format=%s", sha).strip()
+        try:
+            env = parse_env_text(self._git(repo, "show", "%s:release.env" % sha))
+        except CommitError:
+            raise CommitError("Commit %s has no release.env." % sha) from None
+        return {"sha": sha, "message": message, "env": env}
+
+
+class JobContext:
+    """What an engine gets besides the app: logging and cancellation (implemented by the API side)."""
+
+    def log(self, output, kind="stdout", command=None, hidden=False):
+        """Add one line to the deployment's logs."""
+        raise NotImplementedError
+
+    def cancelled(self):
+        """True once the deployment was cancelled."""
+        return False
+
+
+class Cancelled(Exception):
+    """Raised inside an engine when the deployment was cancelled between steps."""
+
+
+class Engine:
+    """Interface shared by the engines. ``app`` is an app spec dict (see coolify.py)."""
+
+    def deploy(self, app, job, ctx):
+        """Run one deployment job; returns FINISHED, FAILED or CANCELLED.
+
+        ``job``: ``{"deployment_uuid", "commit": {"sha", "message", "env"}, "force_rebuild",
+        "rollback", "app_env": {KEY: value}}``.
+        """
+        raise NotImplementedError
+
+    def restart(self, app, job, ctx):
+        """Restart the app's containers; returns FINISHED or FAILED."""
+        raise NotImplementedError
+
+    def stop(self, app, ctx):
+        """Stop the app's containers."""
+        raise NotImplementedError
+
+    def status(self, app):
+        """Coolify's ``<state>:<health>`` status of the app."""
+        raise NotImplementedError
+
+    def rollback_images(self, app):
+        """``(current tag or None, [{"tag", "created_at", "is_current"}])``."""
+        raise NotImplementedError
+
+    def export_state(self):
+        """JSON-able engine state (the simulated engine's containers and images)."""
+        return None
+
+    def import_state(self, data):
+        """Restore :meth:`export_state`."""
+
+    def reset(self):
+        """Forget what was deployed (``/_lab/reset``)."""
+
+
+# --------------------------------------------------------------------------- simulated
+
+
+class SimulatedEngine(Engine):
+    """No Docker: steps take time, APP_UNHEALTHY=1 fails, state is kept in memory."""
+
+    def __init__(self, step_seconds=0.2):
+        self.step_seconds = float(step_seconds)
+        self.apps = {}
+
+    def _app(self, app):
+        return self.apps.setdefault(app["uuid"], {
+            "state": app.get("simulated_status", "running:healthy"), "commit": None, "images": []})
+
+    def _step(self, ctx, message):
+        if ctx.cancelled():
+            raise Cancelled()
+        ctx.log(message)
+        deadline = time.monotonic() + self.step_seconds
+        while time.monotonic() < deadline:
+            if ctx.cancelled():
+                raise Cancelled()
+            time.sleep(min(0.02, self.step_seconds))
+
+    def deploy(self, app, job, ctx):
+        state = self._app(app)
+        sha = job["commit"]["sha"]
+        try:
+            known = any(i["tag"] == sha for i in state["images"])
+            if known and not job.get("force_rebuild"):
+                self._step(ctx, "Image found (%s:%s) with the same Git Commit SHA. Build step skipped." % (app["uuid"], sha))
+            else:
+                self._step(ctx, "Building docker image %s:%s." % (app["uuid"], sha))
+                if not known:
+                    state["images"].append({"tag": sha, "created_at": now_iso()})
+            for service in app.get("services") or [{"name": app.get("name", "app")}]:
+                self._step(ctx, "Starting new container %s." % service["name"])
+            self._step(ctx, "Waiting for the new containers to be healthy.")
+            if job["commit"]["env"].get("APP_UNHEALTHY") == "1":
+                name = (app.get("services") or [{"name": "claudebox-web"}])[0]["name"]
+                ctx.log("Container %s is unhealthy." % name, kind="stderr")
+                ctx.log("New container is not healthy, rolling back to the old container.", kind="stderr")
+                return FAILED
+            self._step(ctx, "Removing old containers.")
+        except Cancelled:
+            ctx.log("Deployment cancelled; the old containers keep running.", kind="stderr")
+            return CANCELLED
+        state["state"] = "running:healthy"
+        state["commit"] = sha
+        ctx.log("New container started.")
+        return FINISHED
+
+    def restart(self, app, job, ctx):
+        state = self._app(app)
+        try:
+            self._step(ctx, "Restarting containers.")
+        except Cancelled:
+            return CANCELLED
+        state["state"] = "running:healthy"
+        return FINISHED
+
+    def stop(self, app, ctx):
+        self._app(app)["state"] = "exited"
+        ctx.log("Containers stopped.")
+
+    def status(self, app):
+        return self._app(app)["state"]
+
+    def rollback_images(self, app):
+        state = self._app(app)
+        current = state["commit"]
+        images = [{"tag": i["tag"], "created_at": i["created_at"], "is_current": i["tag"] == current} for i in state["images"]]
+        return current, images
+
+    def export_state(self):
+        return self.apps
+
+    def import_state(self, data):
+        self.apps = dict(data or {})
+
+    def reset(self):
+        self.apps = {}
+
+
+# --------------------------------------------------------------------------- docker
+
+
+def _docker(args, stdin=None, timeout=DOCKER_TIMEOUT):
+    try:
+        return subprocess.run(["docker"] + list(args), input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(["docker"] + list(args), 124, "", "docker %s timed out after %ss" % (args[0], timeout))
+
+
+def _shift_listen(listen, offset):
+    host, _sep, port = listen.rpartition(":")
+    return "%s:%d" % (host, int(port) + offset)
+
+
+def _dockerfile_value(value):
+    """A Dockerfile ENV value: double-quoted, with backslashes, quotes and $ escaped."""
+    return '"%s"' % str(value).replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$").replace("\n", "\\n")
+
+
+class DockerEngine(Engine):
+    """Real containers through the ``docker`` CLI; see the module docstring."""
+
+    def __init__(self, health_timeout=60.0, candidate_port_offset=10000, poll_interval=0.5):
+        self.health_timeout = float(health_timeout)
+        self.offset = int(candidate_port_offset)
+        self.poll_interval = float(poll_interval)
+
+    # ------------------------------------------------------------- helpers
+
+    @staticmethod
+    def image_name(app, sha):
+        """``<app uuid>:<commit sha>``."""
+        return "%s:%s" % (app["uuid"], sha)
+
+    @staticmethod
+    def _instance(app):
+        for service in app.get("services", ()):
+            value = (service.get("labels") or {}).get("clawd.lab.instance")
+            if value:
+                return value
+        return "coolify-standin"
+
+    def _run(self, ctx, args, stdin=None, hidden=False, timeout=DOCKER_TIMEOUT):
+        ctx.log("", command="docker " + " ".join(args), hidden=hidden)
+        proc = _docker(args, stdin=stdin, timeout=timeout)
+        output = (proc.stdout + proc.stderr).strip()
+        if output:
+            ctx.log(output[-4000:], kind="stdout" if proc.returncode == 0 else "stderr", hidden=hidden)
+        return proc
+
+    @staticmethod
+    def _inspect(names):
+        """name -> container inspect dict, for those that exist."""
+        if not names:
+            return {}
+        proc = _docker(["inspect", "--type", "container"] + list(names), timeout=30)
+        try:
+            items = json.loads(proc.stdout or "[]")
+        except ValueError:
+            items = []
+        return {item["Name"].lstrip("/"): item for item in items}
+
+    def _build(self, app, job, ctx, image):
+        commit = job["commit"]
+        lines = ["FROM %s" % app["base_image"]]
+        for key, value in sorted(commit["env"].items()):
+            lines.append("ENV %s=%s" % (key, _dockerfile_value(value)))
+        lines.append("ENV SOURCE_COMMIT=%s" % commit["sha"])
+        ctx.log("Building docker image %s from %s." % (image, app["base_image"]))
+        proc = self._run(ctx, ["build", "--network", "host", "-t", image, "--label", "clawd.lab.instance=%s" % self._instance(app),
+                               "--label", "coolify.applicationId=%s" % app["uuid"], "-"], stdin="\n".join(lines) + "\n", timeout=600)
+        return proc.returncode == 0
+
+    def _run_container(self, app, service, job, ctx, name, image, listen_map):
+        env = {}
+        env.update(service.get("env") or {})
+        env.update(job.get("app_env") or {})
+        for key, value in list(env.items()):
+            for old, new in listen_map.items():
+                value = value.replace(old, new)
+            env[key] = value
+        labels = dict(service.get("labels") or {})
+        labels.update({"coolify.managed": "true", "coolify.applicationId": app["uuid"],
+                       "clawd.coolify.deployment": job["deployment_uuid"], "clawd.coolify.commit": job["commit"]["sha"]})
+        args = ["run", "-d", "--name", name, "--network", "host", "--restart", "unless-stopped"]
+        for key, value in sorted(labels.items()):
+            args += ["--label", "%s=%s" % (key, value)]
+        for mount in service.get("mounts") or ():
+            spec = "type=%s,source=%s,target=%s" % (mount.get("type", "volume"), mount["source"], mount["target"])
+            if mount.get("read_only"):
+                spec += ",readonly"
+            args += ["--mount", spec]
+        for host, address in sorted((service.get("etc_hosts") or {}).items()):
+            args += ["--add-host", "%s:%s" % (host, address)]
+        tmpdir = tempfile.mkdtemp(prefix="coolify-env-")
+        try:
+            env_file = os.path.join(tmpdir, "env")
+            fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for key, value in sorted(env.items()):
+                    handle.write("%s=%s\n" % (key, str(value).replace("\n", " ")))
+            proc = self._run(ctx, args[:2] + ["--env-file", env_file] + args[2:] + [image])
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        return proc.returncode == 0
+
+    def _wait_healthy(self, name, service, ctx, allow_cancel=True):
+        """(True, "") once healthy; (False, why) when unhealthy, exited, gone or timed out. Raises Cancelled."""
+        deadline = time.monotonic() + self.health_timeout
+        while True:
+            if allow_cancel and ctx.cancelled():
+                raise Cancelled()
+            info = self._inspect([name]).get(name)
+            if info is None:
+                return False, "container %s does not exist" % name
+            state = info.get("State") or {}
+            health = (state.get("Health") or {}).get("Status")
+            if state.get("Status") in ("exited", "dead"):
+                return False, "container %s exited with code %s" % (name, state.get("ExitCode"))
+            if state.get("Running") and (not service.get("listen") or health in (None, "healthy")):
+                return True, ""
+            if health == "unhealthy":
+                return False, "container %s is unhealthy" % name
+            if time.monotonic() > deadline:
+                return False, "container %s not healthy after %gs (health: %s)" % (name, self.health_timeout, health)
+            time.sleep(self.poll_interval)
+
+    def _report(self, name, ctx):
+        info = self._inspect([name]).get(name) or {}
+        health_log = ((info.get("State") or {}).get("Health") or {}).get("Log") or []
+        if health_log:
+            ctx.log("Health check output of %s: %s" % (name, (health_log[-1].get("Output") or "").strip()[-1000:]), kind="stderr")
+        proc = _docker(["logs", "--tail", "20", name], timeout=30)
+        text = (proc.stdout + proc.stderr).strip()
+        if text:
+            ctx.log("Last log lines of %s:\n%s" % (name, text[-4000:]), kind="stderr")
+
+    def _remove(self, ctx, names):
+        for name in names:
+            self._run(ctx, ["rm", "-f", name], hidden=True)
+
+    # ------------------------------------------------------------- engine interface
+
+    def deploy(self, app, job, ctx):
+        services = app.get("services") or []
+        sha = job["commit"]["sha"]
+        image = self.image_name(app, sha)
+        try:
+            exists = _docker(["image", "inspect", image], timeout=30).returncode == 0
+            if exists and not job.get("force_rebuild"):
+                ctx.log("Image found (%s) with the same Git Commit SHA. Build step skipped." % image)
+            elif not self._build(app, job, ctx, image):
+                ctx.log("Failed to build image %s." % image, kind="stderr")
+                return FAILED
+            if ctx.cancelled():
+                raise Cancelled()
+        except Cancelled:
+            ctx.log("Deployment cancelled before the containers were touched.", kind="stderr")
+            return CANCELLED
+
+        candidate_map = {s["listen"]: _shift_listen(s["listen"], self.offset) for s in services if s.get("listen")}
+        candidates = []
+        try:
+            for service in services:
+                name = service["container"] + "-next"
+                self._remove(ctx, [name])
+                candidates.append(name)
+                ctx.log("Starting new container %s (candidate of %s)." % (name, service["container"]))
+                if not self._run_container(app, service, job, ctx, name, image, candidate_map):
+                    self._remove(ctx, candidates)
+                    ctx.log("New container %s could not be started; the old containers keep running." % name, kind="stderr")
+                    return FAILED
+            for service, name in zip(services, candidates):
+                healthy, why = self._wait_healthy(name, service, ctx)
+                if not healthy:
+                    ctx.log("Container %s is unhealthy: %s" % (service["name"], why), kind="stderr")
+                    self._report(name, ctx)
+                    self._remove(ctx, candidates)
+                    ctx.log("New containers are not healthy; removed them, the old containers keep running.", kind="stderr")
+                    return FAILED
+                ctx.log("New container %s is healthy." % name)
+        except Cancelled:
+            self._remove(ctx, candidates)
+            ctx.log("Deployment cancelled; removed the new containers, the old containers keep running.", kind="stderr")
+            return CANCELLED
+
+        # Every candidate is healthy: replace the old containers one by one.
+        for service, candidate in zip(services, candidates):
+            if not self._switch(app, service, job, ctx, image):
+                self._remove(ctx, candidates)
+                return FAILED
+            self._remove(ctx, [candidate])
+        ctx.log("Rolling update completed.")
+        return FINISHED
+
+    def _switch(self, app, service, job, ctx, image):
+        name = service["container"]
+        previous = name + "-previous"
+        self._remove(ctx, [previous])
+        had_old = name in self._inspect([name])
+        if had_old:
+            self._run(ctx, ["rename", name, previous])
+            self._run(ctx, ["stop", "-t", "10", previous])
+        ok = self._run_container(app, service, job, ctx, name, image, {})
+        why = "could not be started"
+        if ok:
+            ok, why = self._wait_healthy(name, service, ctx, allow_cancel=False)
+        if ok:
+            if had_old:
+                self._remove(ctx, [previous])
+            ctx.log("Container %s replaced." % name)
+            return True
+        ctx.log("Container %s failed after the switch: %s" % (name, why), kind="stderr")
+        self._report(name, ctx)
+        self._remove(ctx, [name])
+        if had_old:
+            self._run(ctx, ["rename", previous, name])
+            self._run(ctx, ["start", name])
+            ctx.log("Put the previous container %s back." % name, kind="stderr")
+        return False
+
+    def restart(self, app, job, ctx):
+        for service in app.get("services") or []:
+            proc = self._run(ctx, ["restart", "-t", "10", service["container"]])
+            if proc.returncode != 0:
+                return FAILED
+        for service in app.get("services") or []:
+            healthy, why = self._wait_healthy(service["container"], service, ctx, allow_cancel=False)
+            if not healthy:
+                ctx.log("Container %s is unhealthy: %s" % (service["name"], why), kind="stderr")
+                return FAILED
+        return FINISHED
+
+    def stop(self, app, ctx):
+        for service in app.get("services") or []:
+            self._run(ctx, ["stop", "-t", "10", service["container"]])
+
+    def status(self, app):
+        services = app.get("services") or []
+        found = self._inspect([s["container"] for s in services])
+        states = []
+        for service in services:
+            state = (found.get(service["container"]) or {}).get("State") or {}
+            health = (state.get("Health") or {}).get("Status")
+            if not state.get("Running"):
+                states.append("exited")
+            elif health in (None, "healthy") or not service.get("listen"):
+                states.append("healthy")
+            elif health == "starting":
+                states.append("starting")
+            else:
+                states.append("unhealthy")
+        if not states or all(s == "exited" for s in states):
+            return "exited"
+        if all(s == "healthy" for s in states):
+            return "running:healthy"
+        if "exited" in states:
+            return "degraded:unhealthy"
+        if "unhealthy" in states:
+            return "running:unhealthy"
+        return "starting:unknown"
+
+    def current_commit(self, app):
+        """The commit label of the app's running containers (None before the first deployment)."""
+        services = app.get("services") or []
+        found = self._inspect([s["container"] for s in services])
+        for service in services:
+            info = found.get(service["container"]) or {}
+            if (info.get("State") or {}).get("Running"):
+                commit = ((info.get("Config") or {}).get("Labels") or {}).get("clawd.coolify.commit")
+                if commit:
+                    return commit
+        return None
+
+    def rollback_images(self, app):
+        proc = _docker(["images", "--format", "{{json .}}", app["uuid"]], timeout=30)
+        current = self.current_commit(app)
+        images = []
+        for line in proc.stdout.splitlines():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            tag = item.get("Tag")
+            if not tag or tag == "<none>":
+                continue
+            images.append({"tag": tag, "created_at": item.get("CreatedAt", ""), "is_current": tag == current})
+        return current, images
+
+
+def make_engine(config):
+    """The engine named by config ``engine`` ("docker", default, or "simulated")."""
+    kind = config.get("engine", "docker")
+    if kind == "simulated":
+        return SimulatedEngine(config.get("simulated_step_seconds", 0.2))
+    if kind == "docker":
+        return DockerEngine(config.get("health_timeout", 60), config.get("candidate_port_offset", 10000),
+                            config.get("health_poll_interval", 0.5))
+    raise ValueError("coolify: engine must be docker or simulated, not %r" % (kind,))

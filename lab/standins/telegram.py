@@ -3,19 +3,56 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Stand-in for the Telegram Bot API (see /work/shared/specs/telegram-bot-api-webhooks.md).
 
-Configuration: a list of bots, or ``{"tokens": [...]}``, each
+Configuration: a list of bots, or an object ``{"tokens": [...], ...settings}``. A bot is
 ``{"token": "123456:ABC...", "username": "clawd_lab_bot", "id": 123456, "first_name": "..."}``
-(``id`` defaults to the number before the colon).
+(``id`` defaults to the number before the colon). Settings (all optional):
+
+* ``ca_file``: PEM file of the CA that signs the webhooks' certificates (the lab CA);
+* ``hosts_file``: a file in /etc/hosts format naming the lab hosts, read again at each delivery;
+* ``delivery_timeout``: seconds to wait for a webhook's answer (default 10);
+* ``set_webhook_interval``: seconds between two non-empty setWebhook calls of a bot (default 1,
+  as Telegram; a quicker call gets 429 with ``retry_after`` 1).
+
+Methods: getMe, setWebhook, deleteWebhook, getWebhookInfo, getUpdates (409 while a webhook is
+set), sendMessage. Parameters come as query string, form, multipart (certificate upload) or JSON.
+
+Lab endpoints: ``GET/DELETE /_lab/telegram/messages`` (what sendMessage sent),
+``GET /_lab/telegram/webhooks`` (webhook state per bot id, the secret as a sha256 only), and
+``POST /_lab/telegram/deliver`` ``{"token_id": <bot id> | "username": "...", "update": {...}}``
+(or ``"text"`` [+ ``"chat_id"``] instead of ``update`` for a Message update): the update is POSTed
+to the bot's webhook as Telegram does (secret header, pending updates first, failures recorded in
+getWebhookInfo, a reply carrying a method executed). Deliveries go to loopback addresses only.
 """
 
+import hashlib
 import http
+import http.client
+import ipaddress
 import json
 import re
+import socket
+import ssl
+import threading
 import time
+from urllib.parse import urlsplit
 
 from .framework import StandIn, json_response, route
 
 TOKEN_RE = re.compile(r"^[0-9]+:[A-Za-z0-9_-]+$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+SECRET_MAX = 256
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+DEFAULT_MAX_CONNECTIONS = 40
+# Update types in Telegram's own order (Bot API 8.0).
+UPDATE_TYPES = (
+    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection", "business_message",
+    "edited_business_message", "deleted_business_messages", "message_reaction", "message_reaction_count", "inline_query",
+    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media", "poll",
+    "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
+)
+# What an empty allowed_updates list (and the initial state) subscribes to.
+DEFAULT_UPDATES = tuple(t for t in UPDATE_TYPES if t not in ("chat_member", "message_reaction", "message_reaction_count"))
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def ok(result, description=None):
@@ -34,6 +71,24 @@ def error(code, description, parameters=None, headers=None):
     return json_response(body, code, headers)
 
 
+def too_many_requests(retry_after):
+    """Telegram's flood-control answer."""
+    return error(429, "Too Many Requests: retry after %d" % retry_after, {"retry_after": retry_after})
+
+
+class BadRequest(Exception):
+    """A parameter Telegram refuses; the text follows "Bad Request: "."""
+
+
+def new_webhook():
+    """The webhook state of a bot that never set one."""
+    return {
+        "url": "", "certificate": None, "ip_address": None, "resolved_ip": None, "max_connections": DEFAULT_MAX_CONNECTIONS,
+        "allowed_updates": None, "secret_token": "", "pending": [], "last_error_date": None, "last_error_message": None,
+        "last_synchronization_error_date": None,
+    }
+
+
 class TelegramStandIn(StandIn):
     """Bot API: ``/bot<token>/<method>`` over GET or POST."""
 
@@ -43,7 +98,8 @@ class TelegramStandIn(StandIn):
     secret_patterns = ((r"(/bot)[^/?#\s\"']+", r"\1***"),)
 
     def configure(self, config):
-        bots = config.get("tokens", config.get("bots", [])) if isinstance(config, dict) else config
+        settings = config if isinstance(config, dict) else {}
+        bots = settings.get("tokens", settings.get("bots", [])) if isinstance(config, dict) else config
         self.bots = {}
         for bot in bots or ():
             token = str(bot["token"])
@@ -55,24 +111,53 @@ class TelegramStandIn(StandIn):
                 "first_name": bot.get("first_name", "Clawd Lab Bot"),
                 "username": bot.get("username", "clawd_lab_bot"),
             }
+        self.ca_file = settings.get("ca_file") or None
+        self.hosts_file = settings.get("hosts_file") or None
+        self.delivery_timeout = float(settings.get("delivery_timeout", 10))
+        self.set_webhook_interval = float(settings.get("set_webhook_interval", 1))
         self.methods = {
             "getme": self.get_me,
             "sendmessage": self.send_message,
+            "setwebhook": self.set_webhook,
+            "deletewebhook": self.delete_webhook,
+            "getwebhookinfo": self.get_webhook_info,
+            "getupdates": self.get_updates,
         }
+        self._delivery_lock = threading.Lock()
+        self._next_set_time = {}
 
     def secrets(self):
-        return tuple(self.bots)
+        secrets = list(self.bots)
+        with self.lock:
+            for webhook in getattr(self, "webhooks", {}).values():
+                if webhook.get("secret_token"):
+                    secrets.append(webhook["secret_token"])
+        return tuple(secrets)
 
     def reset_state(self):
         self.messages = []
         self.next_message_id = 1
+        self.webhooks = {}
+        self.next_update_id = 10000
+        self._next_set_time = {}
 
     def export_state(self):
-        return {"messages": self.messages, "next_message_id": self.next_message_id}
+        return {"messages": self.messages, "next_message_id": self.next_message_id, "webhooks": self.webhooks,
+                "next_update_id": self.next_update_id}
 
     def import_state(self, data):
         self.messages = list(data.get("messages", []))
         self.next_message_id = int(data.get("next_message_id", 1))
+        self.webhooks = {}
+        for bot_id, webhook in (data.get("webhooks") or {}).items():
+            state = new_webhook()
+            state.update({k: v for k, v in webhook.items() if k in state})
+            self.webhooks[str(bot_id)] = state
+        self.next_update_id = int(data.get("next_update_id", 10000))
+
+    def webhook(self, bot):
+        """The webhook state of a bot (created on first use)."""
+        return self.webhooks.setdefault(str(bot["id"]), new_webhook())
 
     # ------------------------------------------------------------------ error shapes
 
@@ -83,7 +168,7 @@ class TelegramStandIn(StandIn):
         return error(405, "Method Not Allowed", headers={"Allow": ", ".join(allowed)})
 
     def rate_limited(self, retry_after):
-        return error(429, "Too Many Requests: retry after %d" % retry_after, {"retry_after": retry_after})
+        return too_many_requests(retry_after)
 
     def server_error(self, status):
         return error(status, http.HTTPStatus(status).phrase)
@@ -103,7 +188,10 @@ class TelegramStandIn(StandIn):
             params = request.params()
         except ValueError:
             return error(400, "Bad Request: can't parse JSON object")
-        return method(bot, params)
+        try:
+            return method(bot, params)
+        except BadRequest as exc:
+            return error(400, "Bad Request: %s" % exc)
 
     def get_me(self, bot, _params):
         """getMe: the bot's User object."""
@@ -137,6 +225,89 @@ class TelegramStandIn(StandIn):
         self.messages.append({"chat_id": chat_id, "text": text, "reply_to_message_id": reply_to})
         return ok(message)
 
+    def set_webhook(self, bot, params):
+        """setWebhook: validate, then "Webhook was set" or "Webhook is already set" (an empty url deletes)."""
+        url = _text(params.get("url"))
+        secret = _secret_token(params.get("secret_token"))
+        drop = _bool(params.get("drop_pending_updates"))
+        if not url:
+            return self._delete(bot, drop)
+        _check_webhook_url(url)
+        max_connections = _max_connections(params.get("max_connections"))
+        ip_address = _ip_address(params.get("ip_address"))
+        allowed = _allowed_updates(params.get("allowed_updates"))
+        certificate = params.get("certificate")
+        # A certificate given as a string is not an upload: Telegram ignores it.
+        certificate = certificate if isinstance(certificate, dict) else None
+
+        now = time.monotonic()
+        key = str(bot["id"])
+        if now < self._next_set_time.get(key, 0):
+            return too_many_requests(1)
+        if self.set_webhook_interval > 0:
+            self._next_set_time[key] = now + self.set_webhook_interval
+
+        webhook = self.webhook(bot)
+        if allowed is not None:
+            webhook["allowed_updates"] = allowed or None
+        same = (url == webhook["url"] and max_connections == webhook["max_connections"] and ip_address == webhook["ip_address"]
+                and secret == webhook["secret_token"] and webhook["certificate"] is None and certificate is None and not drop)
+        if same:
+            return ok(True, "Webhook is already set")
+        webhook.update({
+            "url": url,
+            "certificate": certificate["content"].decode("ascii", "replace") if certificate else None,
+            "ip_address": ip_address,
+            "resolved_ip": ip_address or self._lookup(urlsplit(url).hostname),
+            "max_connections": max_connections,
+            "secret_token": secret,
+            "last_error_date": None,
+            "last_error_message": None,
+        })
+        if drop:
+            webhook["pending"] = []
+        return ok(True, "Webhook was set")
+
+    def delete_webhook(self, bot, params):
+        """deleteWebhook: "Webhook was deleted" or "Webhook is already deleted"."""
+        return self._delete(bot, _bool(params.get("drop_pending_updates")))
+
+    def _delete(self, bot, drop):
+        webhook = self.webhook(bot)
+        if drop:
+            webhook["pending"] = []
+        if not webhook["url"]:
+            return ok(True, "Webhook is already deleted")
+        webhook.update({"url": "", "certificate": None, "ip_address": None, "resolved_ip": None,
+                        "max_connections": DEFAULT_MAX_CONNECTIONS, "secret_token": ""})
+        return ok(True, "Webhook was deleted")
+
+    def get_webhook_info(self, bot, _params):
+        """getWebhookInfo: WebhookInfo, optional fields omitted as Telegram does."""
+        webhook = self.webhook(bot)
+        info = {"url": webhook["url"], "has_custom_certificate": webhook["certificate"] is not None,
+                "pending_update_count": len(webhook["pending"])}
+        if webhook["url"]:
+            info["ip_address"] = webhook["ip_address"] or webhook["resolved_ip"] or "<unknown>"
+        if webhook["last_error_date"]:
+            info["last_error_date"] = webhook["last_error_date"]
+            info["last_error_message"] = webhook["last_error_message"]
+        if webhook["last_synchronization_error_date"]:
+            info["last_synchronization_error_date"] = webhook["last_synchronization_error_date"]
+        if webhook["url"]:
+            info["max_connections"] = webhook["max_connections"]
+        if webhook["allowed_updates"] is not None:
+            info["allowed_updates"] = list(webhook["allowed_updates"])
+        return ok(info)
+
+    def get_updates(self, bot, _params):
+        """getUpdates: 409 while a webhook is set, else the pending updates (which are then forgotten)."""
+        webhook = self.webhook(bot)
+        if webhook["url"]:
+            return error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+        updates, webhook["pending"] = webhook["pending"], []
+        return ok(updates)
+
     # ------------------------------------------------------------------ lab
 
     @route("GET", r"/_lab/telegram/messages")
@@ -152,6 +323,289 @@ class TelegramStandIn(StandIn):
             count = len(self.messages)
             self.messages = []
         return json_response({"cleared": count})
+
+    @route("GET", r"/_lab/telegram/webhooks")
+    def lab_webhooks(self, _request):
+        """Webhook state by bot id; the secret only as its sha256, certificates only as a flag."""
+        with self.lock:
+            data = {}
+            for bot_id, webhook in self.webhooks.items():
+                entry = {k: v for k, v in webhook.items() if k not in ("secret_token", "certificate", "pending")}
+                entry["has_custom_certificate"] = webhook["certificate"] is not None
+                entry["pending_update_count"] = len(webhook["pending"])
+                entry["secret_token_sha256"] = (hashlib.sha256(webhook["secret_token"].encode()).hexdigest()
+                                                if webhook["secret_token"] else None)
+                data[bot_id] = entry
+        return json_response(data)
+
+    @route("POST", r"/_lab/telegram/deliver")
+    def lab_deliver(self, request):
+        """Deliver one update (after the pending ones) to a bot's webhook, as Telegram does; return the outcome."""
+        try:
+            data = request.json()
+        except ValueError:
+            return json_response({"error": "body is not JSON"}, 400)
+        if not isinstance(data, dict):
+            return json_response({"error": "body must be a JSON object"}, 400)
+        bot = self._find_bot(data)
+        if bot is None:
+            return json_response({"error": "no such bot (give token_id or username)"}, 404)
+        with self._delivery_lock:
+            with self.lock:
+                webhook = self.webhook(bot)
+                if not webhook["url"]:
+                    return json_response({"error": "bot %s has no webhook" % bot["id"]}, 409)
+                update = data.get("update")
+                if update is None:
+                    update = self._message_update(data)
+                if not isinstance(update, dict):
+                    return json_response({"error": "update must be a JSON object"}, 400)
+                update = dict(update)
+                if "update_id" not in update:
+                    update["update_id"] = self.next_update_id
+                self.next_update_id = max(self.next_update_id, int(update["update_id"])) + 1
+                target = {k: webhook[k] for k in ("url", "ip_address", "secret_token", "certificate")}
+            host = urlsplit(target["url"]).hostname
+            ip = target["ip_address"] or self._lookup(host)
+            if ip is not None and not _is_loopback(ip):
+                return json_response({"error": "refusing to deliver to %s (%s): not a loopback address" % (host, ip)}, 403)
+            with self.lock:
+                webhook["pending"].append(update)
+                queue = list(webhook["pending"])
+            outcome = None
+            delivered = []
+            for item in queue:
+                outcome = self._post_update(target, ip, item)
+                if outcome["error"] is not None:
+                    break
+                delivered.append(item["update_id"])
+                outcome["method_result"] = self._run_reply_method(bot, outcome["body"])
+            with self.lock:
+                if webhook["url"] == target["url"]:
+                    webhook["pending"] = [u for u in webhook["pending"] if u.get("update_id") not in delivered]
+                    if ip is not None:
+                        webhook["resolved_ip"] = ip
+                    if outcome["error"] is not None:
+                        webhook["last_error_date"] = int(time.time())
+                        webhook["last_error_message"] = outcome["error"]
+                pending = len(webhook["pending"])
+                self._save_state()
+        outcome.update({"ok": outcome["error"] is None, "update_id": update["update_id"], "delivered": len(delivered),
+                        "pending_update_count": pending})
+        return json_response(outcome)
+
+    def _find_bot(self, data):
+        for bot in self.bots.values():
+            if "token_id" in data and str(data["token_id"]) == str(bot["id"]):
+                return bot
+            if "username" in data and str(data["username"]).lstrip("@").lower() == bot["username"].lower():
+                return bot
+        return None
+
+    def _message_update(self, data):
+        chat_id = data.get("chat_id", 42)
+        return {"message": {
+            "message_id": int(time.time() * 1000) % 1000000, "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Lab"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Lab"},
+            "text": str(data.get("text", "/start")),
+        }}
+
+    def _lookup(self, host):
+        """The address of a webhook host: an IP literal, a name in hosts_file (read now), or localhost; None if unknown."""
+        if not host:
+            return None
+        try:
+            return str(ipaddress.ip_address(host))
+        except ValueError:
+            pass
+        for ip, names in _read_hosts(self.hosts_file):
+            if host.lower() in names:
+                return ip
+        if host.lower() == "localhost":
+            return "127.0.0.1"
+        return None
+
+    def _post_update(self, target, ip, update):
+        """POST one update; {"status", "body", "error"} where error is Telegram's text for a failure, or None."""
+        outcome = {"status": None, "body": None, "error": None}
+        if ip is None:
+            outcome["error"] = "Failed to resolve host: Name or service not known"
+            return outcome
+        parts = urlsplit(target["url"])
+        path = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+        body = json.dumps(update, separators=(",", ":")).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if target["secret_token"]:
+            headers[SECRET_HEADER] = target["secret_token"]
+        conn = None
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            if target["certificate"]:
+                context.load_verify_locations(cadata=target["certificate"])
+            conn = _PinnedHTTPSConnection(parts.hostname, parts.port or 443, ip, context=context, timeout=self.delivery_timeout)
+            conn.request("POST", path, body, headers)
+            answer = conn.getresponse()
+            outcome["status"] = answer.status
+            outcome["body"] = answer.read().decode("utf-8", "replace")
+            if not 200 <= answer.status < 300:
+                reason = answer.reason or http.HTTPStatus(answer.status).phrase
+                outcome["error"] = "Wrong response from the webhook: %d %s" % (answer.status, reason)
+        except ConnectionRefusedError:
+            outcome["error"] = "Connection refused"
+        except ssl.SSLCertVerificationError as exc:
+            outcome["error"] = "SSL error {certificate verify failed: %s}" % (exc.verify_message or exc.reason)
+        except ssl.SSLError as exc:
+            outcome["error"] = "SSL error {%s}" % (exc.reason or exc)
+        except (socket.timeout, TimeoutError):
+            outcome["error"] = "Read timeout expired"
+        except (OSError, http.client.HTTPException) as exc:
+            outcome["error"] = "Connection error: %s" % (getattr(exc, "strerror", None) or exc or type(exc).__name__)
+        finally:
+            if conn is not None:
+                conn.close()
+        return outcome
+
+    def _run_reply_method(self, bot, body):
+        """A webhook reply may carry a Bot API call ({"method": ...}); run it as Telegram does (its outcome goes nowhere else)."""
+        try:
+            reply = json.loads(body) if body and body.strip() else None
+        except ValueError:
+            return None
+        if not isinstance(reply, dict) or not isinstance(reply.get("method"), str):
+            return None
+        params = {k: v for k, v in reply.items() if k != "method"}
+        method = self.methods.get(reply["method"].lower())
+        with self.lock:
+            if method is None:
+                response = error(404, "Not Found")
+            else:
+                try:
+                    response = method(bot, params)
+                except BadRequest as exc:
+                    response = error(400, "Bad Request: %s" % exc)
+        return json.loads(response.body.decode("utf-8"))
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to ``host`` (Host header, SNI, certificate check) through a connection to ``ip``."""
+
+    def __init__(self, host, port, ip, context, timeout):
+        super().__init__(host, port, context=context, timeout=timeout)
+        self._ip = ip
+        self._tls_context = context
+
+    def connect(self):
+        sock = socket.create_connection((self._ip, self.port), self.timeout)
+        try:
+            self.sock = self._tls_context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _read_hosts(path):
+    """(ip, set of lower-case names) from a file in /etc/hosts format; nothing when it is missing."""
+    if not path:
+        return []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2:
+            entries.append((fields[0], {name.lower() for name in fields[1:]}))
+    return entries
+
+
+def _is_loopback(ip):
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ""
+    return str(value).strip()
+
+
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value != 0
+    return str(value or "").strip().lower() in ("true", "1", "yes")
+
+
+def _secret_token(value):
+    secret = "" if value is None or isinstance(value, dict) else str(value)
+    if secret:
+        if len(secret) > SECRET_MAX:
+            raise BadRequest("secret token is too long")
+        if not SECRET_RE.match(secret):
+            raise BadRequest("secret token contains unallowed characters")
+    return secret
+
+
+def _check_webhook_url(url):
+    if any(c.isspace() for c in url):
+        raise BadRequest("invalid webhook URL specified")
+    text = url if "://" in url else "http://" + url
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise BadRequest("invalid webhook URL specified") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise BadRequest("invalid webhook URL specified")
+    if parts.scheme.lower() != "https":
+        raise BadRequest("bad webhook: An HTTPS URL must be provided for webhook")
+    if (port or 443) not in WEBHOOK_PORTS:
+        raise BadRequest("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+
+
+def _max_connections(value):
+    if value in (None, ""):
+        return DEFAULT_MAX_CONNECTIONS
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else int(value)
+    except ValueError:
+        raise BadRequest("invalid max_connections specified") from None
+    return min(max(number, 1), 100)
+
+
+def _ip_address(value):
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise BadRequest("invalid IP address specified") from None
+
+
+def _allowed_updates(value):
+    """None = keep the previous setting; [] = the default set; else the known types in Telegram's order."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BadRequest("can't parse allowed updates JSON object") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest("field \"allowed_updates\" must be an Array of Strings")
+    wanted = set(value) & set(UPDATE_TYPES)
+    if not wanted or wanted == set(DEFAULT_UPDATES):
+        return []
+    return [t for t in UPDATE_TYPES if t in wanted]
 
 
 def _chat_id(value):

@@ -1,0 +1,258 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+# Client of the Twilio REST API 2010-04-01 for the twilio_number module (private to the collection).
+#
+# The contract is /work/shared/specs/README.md, section 3: Basic auth AccountSid:AuthToken, forms
+# in PascalCase, JSON in snake_case, the {"code", "message", "more_info", "status"} error envelope,
+# next_page_uri followed verbatim, capabilities read case-insensitively.
+#
+# Retries belong to the Transport: GET and DELETE are repeated after 429/502/503/504 and connection
+# errors; an update (POST to a number's SID) sets fields to given values, so it is repeated too;
+# buying (POST IncomingPhoneNumbers.json) is NOT repeated after a 5xx or a dropped answer, since
+# Twilio may have bought the number already; it is repeated after a 429 (nothing was done).
+#
+# The pure helpers (managed fields, the comparison, the form) are plain functions of plain data.
+
+import json
+import re
+
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+
+API_VERSION = '2010-04-01'
+DEFAULT_API_URL = 'https://api.twilio.com'
+E164 = re.compile(r'^\+[1-9][0-9]{1,14}$')
+NUMBER_TYPES = {'local': 'Local', 'mobile': 'Mobile', 'toll_free': 'TollFree'}
+# Configuration the module manages: snake_case field -> PascalCase form key.
+URL_FIELDS = ('sms_url', 'sms_fallback_url', 'voice_url', 'voice_fallback_url', 'status_callback')
+METHOD_FIELDS = ('sms_method', 'sms_fallback_method', 'voice_method', 'voice_fallback_method', 'status_callback_method')
+MANAGED_FIELDS = ('friendly_name',) + URL_FIELDS + METHOD_FIELDS
+# What the module returns of a number.
+NUMBER_FIELDS = ('sid', 'account_sid', 'phone_number', 'friendly_name') + URL_FIELDS + METHOD_FIELDS + (
+    'capabilities', 'status', 'type', 'address_requirements', 'date_created', 'date_updated', 'uri')
+
+
+def twilio_argument_spec():
+    """The connection options of the Twilio modules (doc fragments clawd.ops.twilio and clawd.ops.transport)."""
+    return dict(
+        account_sid=dict(type='str', required=True),
+        auth_token=dict(type='str', required=True, no_log=True),
+        api_url=dict(type='str', default=DEFAULT_API_URL),
+        timeout=dict(type='float', default=10),
+        validate_certs=dict(type='bool', default=True),
+        ca_path=dict(type='path'),
+        retries=dict(type='int', default=3),
+    )
+
+
+class TwilioError(Exception):
+    """A Twilio call failed; ``message`` reads "Failed to <verb> <thing>: <cause>" and holds no secret.
+
+    ``status`` is the HTTP status (None without an answer), ``code`` Twilio's error code (None when the
+    answer had none).
+    """
+
+    def __init__(self, message, status=None, code=None):
+        super(TwilioError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+    def __str__(self):
+        return self.message
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def pascal(name):
+    """``sms_fallback_url`` -> ``SmsFallbackUrl``."""
+    return ''.join(part.capitalize() for part in name.split('_'))
+
+
+def capabilities(value):
+    """Capabilities with lower-case keys (available numbers come with ``SMS``/``MMS``), booleans only."""
+    if not isinstance(value, dict):
+        return {}
+    return dict((str(k).lower(), bool(v)) for k, v in value.items())
+
+
+def normalize_value(field, value):
+    """A field's value as compared: methods upper case (unset means POST), unset URLs as ``''``."""
+    if field in METHOD_FIELDS:
+        return (value or 'POST').upper()
+    if field in URL_FIELDS:
+        return value or ''
+    return '' if value is None else value
+
+
+def managed_state(number):
+    """The managed configuration of a number as Twilio returns it, normalised."""
+    return dict((field, normalize_value(field, number.get(field))) for field in MANAGED_FIELDS)
+
+
+def desired_state(params):
+    """The configuration asked for: only the options that are set (unset = not managed)."""
+    return dict((field, normalize_value(field, params[field])) for field in MANAGED_FIELDS if params.get(field) is not None)
+
+
+def config_changes(current, desired):
+    """``{field: (current, desired)}`` for every desired field that differs from the number's."""
+    now = managed_state(current)
+    return dict((field, (now[field], value)) for field, value in desired.items() if now[field] != value)
+
+
+def to_form(values):
+    """A form (PascalCase keys) from snake_case values."""
+    return dict((pascal(field), value) for field, value in values.items())
+
+
+def number_result(number):
+    """What the module returns of a number: the documented fields, capabilities lower case."""
+    result = dict((field, number.get(field)) for field in NUMBER_FIELDS)
+    result['capabilities'] = capabilities(number.get('capabilities'))
+    return result
+
+
+def describe_search(country, area_code=None, contains=None, wanted_capabilities=None, number_type='local'):
+    """``US area code 415 containing 555 with sms, voice`` for messages."""
+    text = country
+    if number_type != 'local':
+        text += ' ' + number_type.replace('_', '-')
+    if area_code:
+        text += ' area code %s' % area_code
+    if contains:
+        text += ' containing %s' % contains
+    wanted = [name for name, value in sorted((wanted_capabilities or {}).items()) if value]
+    unwanted = [name for name, value in sorted((wanted_capabilities or {}).items()) if value is False]
+    if wanted:
+        text += ' with %s' % ', '.join(wanted)
+    if unwanted:
+        text += ' without %s' % ', '.join(unwanted)
+    return text
+
+
+def error_cause(exc):
+    """``HTTP 400: Twilio error 21452: No numbers found ...`` from a TransportError (already redacted)."""
+    body = exc.body
+    if exc.status is not None and body:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and 'code' in data and 'message' in data:
+            return 'HTTP %d: Twilio error %s: %s' % (exc.status, data['code'], data['message']), data['code']
+        return 'HTTP %d: %s' % (exc.status, body[:300].strip() or '(empty body)'), None
+    return str(exc), None
+
+
+# ---------------------------------------------------------------------------- client
+
+
+class TwilioClient(object):
+    """The calls twilio_number needs, on one account."""
+
+    def __init__(self, account_sid, auth_token, api_url=DEFAULT_API_URL, timeout=10, retries=3, verify=True, **transport_kwargs):
+        self.account_sid = account_sid
+        self.api_url = api_url.rstrip('/')
+        self.transport = Transport(self.api_url, auth=(account_sid, auth_token), timeout=timeout, retries=retries,
+                                   verify=verify, secrets=(auth_token,), user_agent='clawd.ops twilio', **transport_kwargs)
+        self.base = '/%s/Accounts/%s' % (API_VERSION, account_sid)
+
+    def _call(self, what, method, path, expected, **kwargs):
+        try:
+            return self.transport.request(method, path, expected=expected, **kwargs)
+        except TransportError as exc:
+            cause, code = error_cause(exc)
+            raise TwilioError('Failed to %s: %s' % (what, cause), status=exc.status, code=code)
+
+    def _json(self, what, response):
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TwilioError('Failed to %s: %s' % (what, exc), status=response.status)
+
+    def list_numbers(self, phone_number=None, friendly_name=None, page_size=50):
+        """Every owned number matching the filters, following next_page_uri verbatim."""
+        params = {'PageSize': page_size}
+        if phone_number:
+            params['PhoneNumber'] = phone_number
+        if friendly_name:
+            params['FriendlyName'] = friendly_name
+        what = 'list the numbers of account %s' % self.account_sid
+        numbers = []
+        path = self.base + '/IncomingPhoneNumbers.json'
+        seen = set()
+        while path:
+            response = self._call(what, 'GET', path, (200,), params=params)
+            body = self._json(what, response)
+            numbers.extend(body.get('incoming_phone_numbers') or [])
+            next_uri = body.get('next_page_uri')
+            if not next_uri or next_uri in seen:
+                break
+            seen.add(next_uri)
+            # next_page_uri is relative to the API host and carries every parameter.
+            path, params = self._host_url(next_uri), None
+        return numbers
+
+    def find_number(self, phone_number):
+        """The owned number with exactly this E.164 number, or None (the list filter also matches partially)."""
+        for number in self.list_numbers(phone_number=phone_number):
+            if number.get('phone_number') == phone_number:
+                return number
+        return None
+
+    def search_available(self, country, number_type='local', area_code=None, contains=None, wanted_capabilities=None, page_size=20):
+        """Available numbers matching the criteria (capabilities normalised to lower case)."""
+        params = {'PageSize': page_size}
+        if area_code:
+            params['AreaCode'] = area_code
+        if contains:
+            params['Contains'] = contains
+        for name, value in sorted((wanted_capabilities or {}).items()):
+            if value is not None:
+                params['%sEnabled' % pascal(name)] = 'true' if value else 'false'
+        what = 'search numbers in %s' % describe_search(country, area_code, contains, wanted_capabilities, number_type)
+        path = '%s/AvailablePhoneNumbers/%s/%s.json' % (self.base, country, NUMBER_TYPES[number_type])
+        body = self._json(what, self._call(what, 'GET', path, (200,), params=params))
+        found = body.get('available_phone_numbers') or []
+        for item in found:
+            item['capabilities'] = capabilities(item.get('capabilities'))
+        return found
+
+    def buy(self, what, phone_number=None, area_code=None, config=None):
+        """Buy a number (by number or area code) with its configuration; the new number."""
+        form = to_form(config or {})
+        if phone_number:
+            form['PhoneNumber'] = phone_number
+        else:
+            form['AreaCode'] = area_code
+        response = self._call(what, 'POST', self.base + '/IncomingPhoneNumbers.json', (201,), data=form, retry=False)
+        return self._json(what, response)
+
+    def update(self, number, values):
+        """Set configuration values of an owned number; the updated number."""
+        what = 'update number %s' % number['phone_number']
+        path = '%s/IncomingPhoneNumbers/%s.json' % (self.base, number['sid'])
+        return self._json(what, self._call(what, 'POST', path, (200,), data=to_form(values), retry=True))
+
+    def release(self, number):
+        """Release an owned number. A 404 (already gone, e.g. a repeat after a lost answer) counts as done."""
+        what = 'release number %s' % number['phone_number']
+        path = '%s/IncomingPhoneNumbers/%s.json' % (self.base, number['sid'])
+        self._call(what, 'DELETE', path, (204, 404))
+
+    def close(self):
+        """Close the session."""
+        self.transport.close()
+
+    def _host_url(self, uri):
+        if uri.startswith('http://') or uri.startswith('https://'):
+            return uri
+        match = re.match(r'^(https?://[^/]+)', self.api_url)
+        return (match.group(1) if match else self.api_url) + uri

@@ -1,0 +1,166 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The Twilio client: pure helpers with plain dicts, calls against the lab's Twilio stand-in on loopback."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+requests = pytest.importorskip('requests')
+
+# pylint: disable=wrong-import-position
+from standins.twilio import TwilioStandIn  # noqa: E402 (lab/ is put on sys.path by tests/unit/conftest.py)
+
+from ansible_collections.clawd.ops.plugins.module_utils._transport import TransportError  # noqa: E402
+from ansible_collections.clawd.ops.plugins.module_utils._twilio import (  # noqa: E402
+    TwilioClient, TwilioError, capabilities, config_changes, describe_search, desired_state, error_cause,
+    managed_state, number_result, pascal, to_form,
+)
+
+SID = 'AC' + 'abcdef01' * 4
+TOKEN = 'unitTWILIOtoken-3c3c3c3c3c'
+
+
+@pytest.fixture(name='server', scope='module')
+def server_fixture():
+    with TwilioStandIn(config={'accounts': [{'sid': SID, 'auth_token': TOKEN}]}).serve_in_thread() as running:
+        yield running
+
+
+@pytest.fixture(name='tw')
+def tw_fixture(server):
+    requests.post(server.url + '/_lab/reset', timeout=5).raise_for_status()
+    return server
+
+
+def client_for(tw, **kwargs):
+    kwargs.setdefault('timeout', 5)
+    kwargs.setdefault('backoff_factor', 0.01)
+    return TwilioClient(SID, kwargs.pop('token', TOKEN), tw.url, **kwargs)
+
+
+def logged(tw):
+    return requests.get(tw.url + '/_lab/requests', timeout=5).json()
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def test_pascal_and_form():
+    assert pascal('sms_fallback_method') == 'SmsFallbackMethod'
+    assert pascal('status_callback') == 'StatusCallback'
+    assert to_form({'voice_url': 'https://x/v', 'friendly_name': 'n'}) == {'VoiceUrl': 'https://x/v', 'FriendlyName': 'n'}
+
+
+def test_capabilities_case_insensitive():
+    assert capabilities({'voice': True, 'SMS': True, 'MMS': False, 'fax': False}) == {'voice': True, 'sms': True, 'mms': False, 'fax': False}
+    assert capabilities(None) == {}
+
+
+def test_unset_is_not_managed_and_server_defaults_compare_equal():
+    params = dict((k, None) for k in ('friendly_name', 'sms_url', 'sms_method', 'sms_fallback_url', 'sms_fallback_method', 'voice_url',
+                                      'voice_method', 'voice_fallback_url', 'voice_fallback_method', 'status_callback', 'status_callback_method'))
+    params.update(sms_url='https://a/sms', voice_method='post', voice_url='')
+    desired = desired_state(params)
+    assert desired == {'sms_url': 'https://a/sms', 'voice_method': 'POST', 'voice_url': ''}
+    current = {'sms_url': 'https://a/sms', 'voice_url': None, 'voice_method': None, 'friendly_name': 'anything'}
+    assert config_changes(current, desired) == {}
+    current['sms_url'] = 'https://old/sms'
+    current['voice_method'] = 'GET'
+    assert config_changes(current, desired) == {'sms_url': ('https://old/sms', 'https://a/sms'), 'voice_method': ('GET', 'POST')}
+    assert managed_state({})['sms_method'] == 'POST' and managed_state({})['status_callback'] == ''
+
+
+def test_number_result_keeps_documented_fields_only():
+    result = number_result({'sid': 'PN1', 'phone_number': '+1', 'capabilities': {'SMS': True}, 'subresource_uris': {}, 'trunk_sid': None})
+    assert result['sid'] == 'PN1' and result['capabilities'] == {'sms': True}
+    assert 'subresource_uris' not in result and 'trunk_sid' not in result
+
+
+def test_describe_search():
+    assert describe_search('US', '415') == 'US area code 415'
+    assert describe_search('GB', None, '7*', {'sms': True, 'mms': False, 'voice': None}, 'mobile') == 'GB mobile containing 7* with sms without mms'
+
+
+def test_error_cause_reads_the_envelope():
+    exc = TransportError('x', status=400, body='{"code": 21452, "message": "No numbers found in area code 533", "more_info": "", "status": 400}')
+    assert error_cause(exc) == ('HTTP 400: Twilio error 21452: No numbers found in area code 533', 21452)
+    assert error_cause(TransportError('x', status=502, body='<html>bad gateway</html>')) == ('HTTP 502: <html>bad gateway</html>', None)
+    assert error_cause(TransportError('GET / failed: connection error (refused)')) == ('GET / failed: connection error (refused)', None)
+
+
+# ---------------------------------------------------------------------------- client against the stand-in
+
+
+def test_buy_find_update_release(tw):
+    client = client_for(tw)
+    bought = client.buy('buy', phone_number='+14155550100', config={'friendly_name': 'web', 'sms_url': 'https://a/sms'})
+    assert bought['phone_number'] == '+14155550100' and bought['sms_url'] == 'https://a/sms'
+    entry = logged(tw)[-1]
+    assert 'PhoneNumber=%2B14155550100' in entry['body'] and 'SmsUrl=' in entry['body'] and 'FriendlyName=web' in entry['body']
+    found = client.find_number('+14155550100')
+    assert found['sid'] == bought['sid']
+    assert 'PhoneNumber=%2B14155550100' in logged(tw)[-1]['query']
+    assert client.find_number('+1415555010') is None  # the API matches partially; the client does not
+    updated = client.update(found, {'voice_url': 'https://a/voice', 'voice_method': 'GET'})
+    assert updated['voice_url'] == 'https://a/voice' and updated['voice_method'] == 'GET'
+    client.release(found)
+    assert client.find_number('+14155550100') is None
+    client.release(found)  # already gone: a repeat after a lost answer is fine
+
+
+def test_list_follows_pages(tw):
+    client = client_for(tw)
+    for _ in range(5):
+        client.buy('buy', area_code='212', config={'friendly_name': 'same'})
+    numbers = client.list_numbers(friendly_name='same', page_size=2)
+    assert len(numbers) == 5 and len(set(n['sid'] for n in numbers)) == 5
+    queries = [e['query'] for e in logged(tw) if e['method'] == 'GET']
+    assert len(queries) == 3 and 'PageToken=PA' in queries[1] and 'FriendlyName=same' in queries[2]
+
+
+def test_search_available_with_capabilities(tw):
+    client = client_for(tw)
+    found = client.search_available('US', 'local', area_code='415', wanted_capabilities={'mms': True, 'sms': True})
+    assert found and all(n['capabilities']['mms'] and n['capabilities']['sms'] for n in found)
+    assert 'MmsEnabled=true' in logged(tw)[-1]['query'] and 'SmsEnabled=true' in logged(tw)[-1]['query']
+    assert client.search_available('GB', 'mobile')[0]['phone_number'].startswith('+447')
+
+
+@pytest.mark.parametrize('kwargs, code, text', [
+    ({'area_code': '533'}, 21452, 'Failed to buy a number in US area code 533: HTTP 400: Twilio error 21452: No numbers found in area code 533'),
+    ({'phone_number': '+15005550000'}, 21422, 'HTTP 400: Twilio error 21422: PhoneNumber +15005550000 is not available'),
+    ({'phone_number': '+15005550001'}, 21421, 'HTTP 400: Twilio error 21421: PhoneNumber is invalid'),
+])
+def test_buy_errors_carry_twilio_code(tw, kwargs, code, text):
+    with pytest.raises(TwilioError) as info:
+        client_for(tw).buy('buy a number in US area code 533' if 'area_code' in kwargs else 'buy', **kwargs)
+    assert info.value.code == code and info.value.status == 400
+    assert text in info.value.message
+
+
+def test_bad_token_is_20003_and_never_in_the_message(tw):
+    with pytest.raises(TwilioError) as info:
+        client_for(tw, token='wrongSECRETvalue').list_numbers()
+    assert info.value.message == 'Failed to list the numbers of account %s: HTTP 401: Twilio error 20003: Authenticate' % SID
+    assert 'wrongSECRETvalue' not in repr(info.value.__dict__)
+
+
+def test_buy_is_not_repeated_after_a_5xx_but_after_a_429(tw):
+    requests.post(tw.url + '/_lab/faults', json={'mode': '5xx', 'status': 503, 'match': 'IncomingPhoneNumbers'}, timeout=5)
+    with pytest.raises(TwilioError) as info:
+        client_for(tw).buy('buy', phone_number='+14155550101')
+    assert info.value.status == 503 and len(logged(tw)) == 1
+    requests.post(tw.url + '/_lab/faults', json={'mode': '429', 'retry_after': 0, 'match': 'IncomingPhoneNumbers'}, timeout=5)
+    assert client_for(tw).buy('buy', phone_number='+14155550101')['phone_number'] == '+14155550101'
+    assert [e['status'] for e in logged(tw)] == [503, 429, 201]
+
+
+def test_update_is_repeated_after_a_503(tw):
+    client = client_for(tw)
+    number = client.buy('buy', phone_number='+14155550102')
+    requests.post(tw.url + '/_lab/faults', json={'mode': '5xx', 'status': 503, 'match': number['sid']}, timeout=5)
+    assert client.update(number, {'friendly_name': 'again'})['friendly_name'] == 'again'
+    assert [e['status'] for e in logged(tw)][-2:] == [503, 200]

@@ -87,7 +87,7 @@ options:
   friendly_name:
     description:
       - The number's friendly name (at most 64 characters).
-      - Without O(phone_number) it is also the number's identity: the number owned with this friendly name is
+      - Without O(phone_number) it is also the number's identity; the number owned with this friendly name is
         managed, and a number is bought only when none has it. Give each such number a friendly name of its own.
     type: str
   sms_url:

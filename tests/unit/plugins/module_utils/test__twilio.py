@@ -113,7 +113,7 @@ def test_buy_find_update_release(tw):
 
 def test_list_follows_pages(tw):
     client = client_for(tw)
-    for _ in range(5):
+    for _index in range(5):
         client.buy('buy', area_code='212', config={'friendly_name': 'same'})
     numbers = client.list_numbers(friendly_name='same', page_size=2)
     assert len(numbers) == 5 and len(set(n['sid'] for n in numbers)) == 5

@@ -212,6 +212,20 @@ def logs_tail(logs, lines=30):
     return out[-lines:] if lines > 0 else []
 
 
+def failure_line(logs):
+    """The line that best says why a deployment failed: the last non-hidden stderr line, else the last line; None if no logs."""
+    last = None
+    for entry in parse_logs(logs):
+        if _truthy(entry.get('hidden')):
+            continue
+        lines = [line.rstrip() for line in str(entry.get('output') or '').splitlines() if line.strip()]
+        if lines and entry.get('type') == 'stderr':
+            last = ('stderr', lines[-1])
+        elif lines and (last is None or last[0] != 'stderr'):
+            last = ('stdout', lines[-1])
+    return last[1] if last else None
+
+
 def parse_time(text):
     """A UTC timestamp in seconds from Laravel's ``2026-01-31T12:00:00.000000Z`` (or ``2026-01-31 12:00:00``); None if unreadable."""
     if not text or not isinstance(text, str):

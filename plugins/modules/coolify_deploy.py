@@ -21,7 +21,8 @@ description:
     which reuses the image built for that commit and changes no application field; the module first checks that Coolify still
     has that image. Before 4.3.0 it sets C(git_commit_sha) (which pins, as O(commit) does) and deploys.
     A Docker image application is rolled back by setting its image tag and deploying.
-  - Fails when a deployment ends C(failed) or C(cancelled-by-user), with the last lines of its log.
+  - Fails when a deployment ends C(failed) or C(cancelled-by-user), with the last lines of its log; the message quotes its
+    last error line (the last line when there is none).
   - The deployment request is not repeated after a server error or a lost answer, since Coolify may have queued it already
     and a repeat would queue a second deployment; it is repeated after a refused connection and after HTTP 429 (queue full).
 author:
@@ -79,7 +80,7 @@ options:
   redeploy:
     description:
       - With O(commit), O(docker_tag) or O(rollback), deploy even when the newest finished deployment already runs that target
-        and the application is C(running:healthy). When false, the module does nothing then (RV(changed=false)).
+        and the application is C(running:healthy). When false, the module does nothing then (C(changed=false)).
       - A plain deploy of the branch head (no target) always deploys.
     type: bool
     default: false
@@ -265,7 +266,7 @@ def run(module, client):
         deployment = seen[worst['deployment_uuid']]
         result['logs_tail'] = cf.logs_tail(deployment.get('logs'), params['logs_tail_lines'])
         if result['logs_tail']:
-            cause = result['logs_tail'][-1]
+            cause = cf.failure_line(deployment.get('logs'))
         elif 'logs' not in deployment:
             cause = '%s (%s)' % (result['status'], cf.LOGS_NEED_SENSITIVE)
         else:

@@ -222,6 +222,16 @@ def test_logs_tail_orders_entries_drops_hidden_and_splits_lines():
     assert cf.logs_tail('plain text\nnot json') == ['plain text', 'not json']
 
 
+def test_failure_line_prefers_the_last_error_line():
+    logs = [{'output': 'Container web is unhealthy.', 'type': 'stderr', 'order': 1},
+            {'output': 'rolling back', 'type': 'stderr', 'hidden': True, 'order': 2},
+            {'output': 'Deployment failed.', 'type': 'stdout', 'order': 3}]
+    assert cf.failure_line(json.dumps(logs)) == 'Container web is unhealthy.'
+    assert cf.failure_line(logs[2:]) == 'Deployment failed.'
+    assert cf.failure_line(load('deployment_failed')['logs']) == 'Deployment failed. Removing the new version of your application.'
+    assert cf.failure_line(None) is None
+
+
 def test_deployment_duration_and_time_parsing():
     assert cf.deployment_duration(load('deployment_finished')) == 42.5
     assert cf.parse_time('2026-02-01T12:00:00+01:00') == cf.parse_time('2026-02-01T11:00:00Z')

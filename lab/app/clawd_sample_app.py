@@ -10,6 +10,8 @@ worker).  Everything is configured through environment variables, every log
 line goes to stdout as ``<ISO-8601 UTC> <LEVEL> <message>``.
 """
 
+import base64
+import hashlib
 import hmac
 import ipaddress
 import json
@@ -24,6 +26,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from xml.sax.saxutils import escape as xml_escape
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Optional
@@ -195,6 +199,11 @@ class Config:  # pylint: disable=too-many-instance-attributes,too-few-public-met
         self.webhook_path = _env('APP_WEBHOOK_PATH') or DEFAULT_WEBHOOK_PATH
         if not self.webhook_path.startswith('/'):
             raise ConfigError(f'APP_WEBHOOK_PATH must start with /, got {self.webhook_path!r}')
+        # Twilio webhooks (web role): the auth token signs them, the public URL is what Twilio calls.
+        self.twilio_auth_token = _env('TWILIO_AUTH_TOKEN')
+        self.public_url = _env('APP_PUBLIC_URL').rstrip('/')
+        if self.public_url and urlsplit(self.public_url).scheme not in ('http', 'https'):
+            raise ConfigError(f'APP_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}')
 
 
 # ---------------------------------------------------------------------------
@@ -413,6 +422,8 @@ class Handler(BaseHTTPRequestHandler):
             routes['/version'] = {'GET': self.get_version, 'HEAD': self.get_version}
         if role == 'web':
             routes['/'] = {'GET': self.get_index, 'HEAD': self.get_index}
+            routes['/twilio/sms'] = {'POST': self.post_twilio_sms}
+            routes['/twilio/voice'] = {'POST': self.post_twilio_voice}
         if role == 'bot':
             routes[self.app.config.webhook_path] = {'POST': self.post_webhook}
         return routes
@@ -537,6 +548,67 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {})
 
 
+    def post_twilio_sms(self) -> None:
+        """POST /twilio/sms: a signed Twilio SMS webhook, answered with TwiML <Message>."""
+        params = self.twilio_params()
+        if params is not None:
+            text = f'clawd sample app {self.app.config.version} got your message: {params.get("Body", "")}'
+            self.send_twiml(f'<Message>{xml_escape(text[:1600])}</Message>')
+
+    def post_twilio_voice(self) -> None:
+        """POST /twilio/voice: a signed Twilio voice webhook, answered with TwiML <Say>."""
+        params = self.twilio_params()
+        if params is not None:
+            self.send_twiml(f'<Say>Hello from clawd sample app version {xml_escape(self.app.config.version)}.</Say>')
+
+    def send_twiml(self, verbs: str) -> None:
+        """Answer with a TwiML document."""
+        body = f'<?xml version="1.0" encoding="UTF-8"?><Response>{verbs}</Response>'
+        self.send_body(200, body.encode('utf-8'), 'application/xml; charset=utf-8')
+
+    def twilio_params(self) -> Optional[dict]:
+        """The form parameters of a correctly signed Twilio webhook; None after answering 4xx/5xx."""
+        length_text = self.headers.get('Content-Length') or '0'
+        if not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
+            self.close_connection = True
+            self.send_json(413, {'error': 'payload too large'})
+            return None
+        raw = self.rfile.read(int(length_text))
+        token = self.app.config.twilio_auth_token
+        if not token:
+            LOG.warning('Twilio webhook refused: TWILIO_AUTH_TOKEN is not set')
+            self.send_json(503, {'error': 'Twilio webhooks are not configured: TWILIO_AUTH_TOKEN is not set'})
+            return None
+        pairs = parse_qsl(raw.decode('utf-8', 'replace'), keep_blank_values=True)
+        given = self.headers.get('X-Twilio-Signature', '')
+        if not any(hmac.compare_digest(given.encode('utf-8'), twilio_signature(token, url, pairs).encode('utf-8'))
+                   for url in self.public_url_variants()):
+            LOG.warning(f'Twilio webhook rejected on {self._route}: {"bad" if given else "missing"} X-Twilio-Signature')
+            self.send_json(403, {'error': 'invalid Twilio signature'})
+            return None
+        return dict(pairs)
+
+    def public_url_variants(self) -> list[str]:
+        """The URL Twilio called (APP_PUBLIC_URL + path and query), with and without an explicit default port."""
+        base = self.app.config.public_url or f'http://{self.headers.get("Host", "")}'
+        parts = urlsplit(base + self.path)
+        default = {'https': 443, 'http': 80}.get(parts.scheme)
+        host = parts.hostname or ''
+        host = f'[{host}]' if ':' in host else host
+        netlocs = [parts.netloc]
+        if parts.port is None and default:
+            netlocs.append(f'{host}:{default}')
+        elif parts.port == default:
+            netlocs.append(host)
+        return [urlunsplit((parts.scheme, netloc, parts.path, parts.query, '')) for netloc in netlocs]
+
+
+def twilio_signature(token: str, url: str, pairs: list) -> str:
+    """X-Twilio-Signature: base64 HMAC-SHA1 of the URL + each POST parameter name and value, sorted by name (values sorted)."""
+    data = url + ''.join(name + value for name, value in sorted(pairs, key=lambda p: (p[0].encode('utf-8'), p[1])))
+    return base64.b64encode(hmac.new(token.encode('utf-8'), data.encode('utf-8'), hashlib.sha1).digest()).decode('ascii')
+
+
 class Server(ThreadingHTTPServer):
     """ThreadingHTTPServer with IPv6 support and quiet handling of client disconnects."""
 
@@ -595,6 +667,7 @@ def main() -> int:
         return 2
     LOG.add_secret(config.telegram_token)
     LOG.add_secret(config.webhook_secret)
+    LOG.add_secret(config.twilio_auth_token)
     app = App(config)
 
     def on_signal(signum, _frame) -> None:

@@ -2,6 +2,9 @@
 # Copyright (c) 2026, clawd.ops contributors
 """Tests for the lab sample app (lab/app/clawd_sample_app.py), run as a real subprocess."""
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -15,8 +18,10 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+import requests
 
 APP = Path(__file__).resolve().parents[2] / 'lab' / 'app' / 'clawd_sample_app.py'
 TOKEN = '123456789:AAFakeTokenForTheLab-do-not-log_xyz'
@@ -588,3 +593,107 @@ def test_signal_exits_cleanly(start_app, role, sig):
     app.wait_for_log(f'received {sig.name}, shutting down')
     app.wait_for_log('clawd-sample-app stopped')
     assert app.stderr == ''
+
+
+# ---------------------------------------------------------------------------
+# web role: Twilio webhooks
+# ---------------------------------------------------------------------------
+
+TWILIO_TOKEN = 'twilio-auth-token-for-the-sample-app-42'
+PUBLIC_URL = 'https://lab1.clawd.test'
+SMS_PARAMS = {'AccountSid': 'AC' + '0' * 32, 'From': '+15017122661', 'To': '+14155550100', 'Body': 'hi <there> & you',
+              'MessageSid': 'SM' + '1' * 32}
+
+
+def twilio_sign(token, url, params):
+    """X-Twilio-Signature as the contract's example computes it."""
+    data = url + ''.join(k + params[k] for k in sorted(params))
+    return base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def post_form(url, params, signature=None):
+    """POST a form as Twilio does; return (status, headers, body bytes)."""
+    headers = {'Content-Type': 'application/x-www-form-urlencoded'}
+    if signature is not None:
+        headers['X-Twilio-Signature'] = signature
+    return http('POST', url, urlencode(params).encode(), headers)
+
+
+@pytest.mark.parametrize('public_url', [PUBLIC_URL, PUBLIC_URL + ':443'])
+@pytest.mark.parametrize('signed_url', [PUBLIC_URL + '/twilio/sms', PUBLIC_URL + ':443/twilio/sms'])
+def test_twilio_sms_with_good_signature_gets_twiml(start_app, public_url, signed_url):
+    """Signed on the public URL, with or without :443 on either side -> 200 TwiML <Message>."""
+    app = start_app('web', TWILIO_AUTH_TOKEN=TWILIO_TOKEN, APP_PUBLIC_URL=public_url)
+    status, headers, body = post_form(app.url('/twilio/sms'), SMS_PARAMS, twilio_sign(TWILIO_TOKEN, signed_url, SMS_PARAMS))
+    assert status == 200
+    assert headers['Content-Type'].startswith('application/xml')
+    text = body.decode()
+    assert text.startswith('<?xml') and '<Response><Message>' in text and text.endswith('</Message></Response>')
+    assert 'hi &lt;there&gt; &amp; you' in text and '1.4.2-test' in text
+
+
+def test_twilio_voice_with_query_string_gets_say(start_app):
+    """The query string is part of the signed URL; voice answers <Say>."""
+    app = start_app('web', TWILIO_AUTH_TOKEN=TWILIO_TOKEN, APP_PUBLIC_URL=PUBLIC_URL + '/')
+    params = {'CallSid': 'CA' + '2' * 32, 'CallStatus': 'ringing', 'From': '+15017122661', 'To': '+14155550100'}
+    signature = twilio_sign(TWILIO_TOKEN, PUBLIC_URL + '/twilio/voice?tenant=1', params)
+    status, _headers, body = post_form(app.url('/twilio/voice?tenant=1'), params, signature)
+    assert status == 200 and b'<Response><Say>' in body and b'</Say></Response>' in body
+    # the same signature does not fit another query string
+    assert post_form(app.url('/twilio/voice?tenant=2'), params, signature)[0] == 403
+
+
+@pytest.mark.parametrize('case', ['missing', 'other-token', 'other-url', 'tampered-body', 'http-scheme'])
+def test_twilio_bad_or_missing_signature_is_403(start_app, case):
+    """Anything that does not sign exactly this URL and these parameters with this token -> 403, logged without the token."""
+    app = start_app('web', TWILIO_AUTH_TOKEN=TWILIO_TOKEN, APP_PUBLIC_URL=PUBLIC_URL)
+    url, params, token = PUBLIC_URL + '/twilio/sms', dict(SMS_PARAMS), TWILIO_TOKEN
+    signature = {
+        'missing': None,
+        'other-token': twilio_sign('another-token', url, params),
+        'other-url': twilio_sign(token, PUBLIC_URL + '/twilio/voice', params),
+        'tampered-body': twilio_sign(token, url, dict(params, Body='something else')),
+        'http-scheme': twilio_sign(token, 'http://lab1.clawd.test/twilio/sms', params),
+    }[case]
+    status, _headers, body = post_form(app.url('/twilio/sms'), params, signature)
+    assert status == 403 and json.loads(body) == {'error': 'invalid Twilio signature'}
+    app.wait_for_log('Twilio webhook rejected on /twilio/sms')
+    assert TWILIO_TOKEN not in app.stdout
+
+
+def test_twilio_webhooks_without_token_are_503(start_app):
+    """TWILIO_AUTH_TOKEN unset -> 503 saying so, for both endpoints."""
+    app = start_app('web', APP_PUBLIC_URL=PUBLIC_URL)
+    for path in ('/twilio/sms', '/twilio/voice'):
+        status, _headers, body = post_form(app.url(path), SMS_PARAMS, twilio_sign(TWILIO_TOKEN, PUBLIC_URL + path, SMS_PARAMS))
+        assert status == 503
+        assert 'TWILIO_AUTH_TOKEN is not set' in json.loads(body)['error']
+    assert http('GET', app.url('/twilio/sms'))[0] == 405
+
+
+def test_twilio_token_never_logged(start_app):
+    """The token is registered with the log redaction: even a line that would carry it is masked."""
+    app = start_app('web', TWILIO_AUTH_TOKEN=TWILIO_TOKEN, APP_PUBLIC_URL=PUBLIC_URL)
+    post_form(app.url('/twilio/sms'), SMS_PARAMS, TWILIO_TOKEN)  # a client sending the token as its "signature"
+    post_form(app.url('/twilio/sms'), SMS_PARAMS, twilio_sign(TWILIO_TOKEN, PUBLIC_URL + '/twilio/sms', SMS_PARAMS))
+    app.wait_for_log('"POST /twilio/sms" 200')
+    assert TWILIO_TOKEN not in app.stdout and TWILIO_TOKEN not in app.stderr
+
+
+def test_twilio_standin_callback_is_accepted_by_the_app(start_app):
+    """End to end: the Twilio stand-in signs a callback to the app's public URL; the app validates it."""
+    sys.path.insert(0, str(APP.parents[1]))
+    from standins.twilio import TwilioStandIn  # pylint: disable=import-outside-toplevel
+    port = free_port()
+    public = f'http://127.0.0.1:{port}'
+    app = start_app('web', TWILIO_AUTH_TOKEN=TWILIO_TOKEN, APP_PUBLIC_URL=public, APP_LISTEN=f'127.0.0.1:{port}')
+    sid = 'AC' + 'ab' * 16
+    with TwilioStandIn(config={'accounts': [{'sid': sid, 'auth_token': TWILIO_TOKEN}]}).serve_in_thread() as twilio:
+        form = {'PhoneNumber': '+14155550100', 'SmsUrl': public + '/twilio/sms', 'VoiceUrl': public + '/twilio/voice'}
+        assert requests.post(f'{twilio.url}/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json', data=form,
+                             auth=(sid, TWILIO_TOKEN), timeout=5).status_code == 201
+        for kind, verb in (('sms', '<Message>'), ('voice', '<Say>')):
+            outcome = requests.post(twilio.url + '/_lab/twilio/callback', timeout=15,
+                                    json={'phone_number': '+14155550100', 'kind': kind, 'params': {'Body': 'ping'}}).json()
+            assert outcome['status'] == 200, outcome
+            assert verb in outcome['body']

@@ -439,39 +439,46 @@ class DockerEngine(Engine):
             ctx.log("Deployment cancelled; removed the new containers, the old containers keep running.", kind="stderr")
             return CANCELLED
 
-        # Every candidate is healthy: replace the old containers one by one.
-        for service, candidate in zip(services, candidates):
-            if not self._switch(app, service, job, ctx, image):
-                self._remove(ctx, candidates)
-                return FAILED
-            self._remove(ctx, [candidate])
+        # Every candidate is healthy: replace the old containers (all of them, as a compose
+        # project is replaced, so services that ask each other for health come up together).
+        ok = self._switch(app, services, job, ctx, image)
+        self._remove(ctx, candidates)
+        if not ok:
+            return FAILED
         ctx.log("Rolling update completed.")
         return FINISHED
 
-    def _switch(self, app, service, job, ctx, image):
-        name = service["container"]
-        previous = name + "-previous"
-        self._remove(ctx, [previous])
-        had_old = name in self._inspect([name])
-        if had_old:
-            self._run(ctx, ["rename", name, previous])
-            self._run(ctx, ["stop", "-t", "10", previous])
-        ok = self._run_container(app, service, job, ctx, name, image, {})
-        why = "could not be started"
-        if ok:
-            ok, why = self._wait_healthy(name, service, ctx, allow_cancel=False)
-        if ok:
-            if had_old:
-                self._remove(ctx, [previous])
-            ctx.log("Container %s replaced." % name)
+    def _switch(self, app, services, job, ctx, image):
+        names = [s["container"] for s in services]
+        old = self._inspect(names)
+        self._remove(ctx, [n + "-previous" for n in names])
+        for name in names:
+            if name in old:
+                self._run(ctx, ["rename", name, name + "-previous"])
+                self._run(ctx, ["stop", "-t", "10", name + "-previous"])
+        why = ""
+        for service in services:
+            if not self._run_container(app, service, job, ctx, service["container"], image, {}):
+                why = "container %s could not be started" % service["container"]
+                break
+        if not why:
+            for service in services:
+                healthy, why = self._wait_healthy(service["container"], service, ctx, allow_cancel=False)
+                if not healthy:
+                    self._report(service["container"], ctx)
+                    break
+                why = ""
+        if not why:
+            self._remove(ctx, [n + "-previous" for n in names if n in old])
+            ctx.log("Containers %s replaced." % ", ".join(names))
             return True
-        ctx.log("Container %s failed after the switch: %s" % (name, why), kind="stderr")
-        self._report(name, ctx)
-        self._remove(ctx, [name])
-        if had_old:
-            self._run(ctx, ["rename", previous, name])
-            self._run(ctx, ["start", name])
-            ctx.log("Put the previous container %s back." % name, kind="stderr")
+        ctx.log("New containers failed after the switch: %s" % why, kind="stderr")
+        self._remove(ctx, names)
+        for name in names:
+            if name in old:
+                self._run(ctx, ["rename", name + "-previous", name])
+                self._run(ctx, ["start", name])
+        ctx.log("Put the previous containers back.", kind="stderr")
         return False
 
     def restart(self, app, job, ctx):

@@ -119,17 +119,53 @@ webhook:
   returned: always
   type: dict
   contains:
-    url: {description: The webhook URL, empty when none is set., type: str, returned: always}
-    has_custom_certificate: {description: Whether a self-signed certificate was uploaded., type: bool, returned: always}
-    pending_update_count: {description: Updates waiting for delivery., type: int, returned: always}
-    ip_address: {description: IP address Telegram uses for the webhook., type: str, returned: always}
-    max_connections: {description: Connection limit (null when no webhook)., type: int, returned: always}
-    allowed_updates: {description: Subscribed update types, sorted (Telegram's default set when it omits them)., type: list, elements: str, returned: always}
-    last_error_date: {description: Unix time of the latest delivery error, or null., type: int, returned: always}
-    last_error_date_iso: {description: The same time as ISO 8601 text in UTC., type: str, returned: always, sample: '2026-01-02T03:04:05Z'}
-    last_error_message: {description: Text of the latest delivery error, or null., type: str, returned: always}
-    last_synchronization_error_date: {description: Unix time of the latest synchronisation error inside Telegram, or null., type: int, returned: always}
-    last_synchronization_error_date_iso: {description: The same time as ISO 8601 text in UTC., type: str, returned: always}
+    url:
+      description: The webhook URL; empty when none is set.
+      type: str
+      returned: always
+    has_custom_certificate:
+      description: Whether a self-signed certificate was uploaded.
+      type: bool
+      returned: always
+    pending_update_count:
+      description: Updates waiting for delivery.
+      type: int
+      returned: always
+    ip_address:
+      description: IP address Telegram uses for the webhook; null when none is set.
+      type: str
+      returned: always
+    max_connections:
+      description: Connection limit; null when no webhook is set.
+      type: int
+      returned: always
+    allowed_updates:
+      description: Subscribed update types, sorted; Telegram's default set when it leaves them out.
+      type: list
+      returned: always
+      elements: str
+    last_error_date:
+      description: Unix time of the latest delivery error, or null.
+      type: int
+      returned: always
+    last_error_date_iso:
+      description: The same time as ISO 8601 text in UTC, or null.
+      type: str
+      returned: always
+      sample: '2026-01-02T03:04:05Z'
+    last_error_message:
+      description: Text of the latest delivery error, or null.
+      type: str
+      returned: always
+      sample: 'Wrong response from the webhook: 502 Bad Gateway'
+    last_synchronization_error_date:
+      description: Unix time of the latest synchronisation error inside Telegram, or null.
+      type: int
+      returned: always
+    last_synchronization_error_date_iso:
+      description: The same time as ISO 8601 text in UTC, or null.
+      type: str
+      returned: always
   sample: {"url": "https://bot.example.com/telegram/webhook", "has_custom_certificate": false, "pending_update_count": 0}
 changes:
   description: Names of the fields that were (or would be) changed; C(secret_token) when Telegram took a new secret.

@@ -13,7 +13,7 @@ short_description: Read a Telegram bot's webhook and its health
 version_added: 0.2.0
 description:
   - Asks the Bot API for the bot's own details (C(getMe), which also proves the token works) and its
-    webhook (C(getWebhookInfo)): URL, pending updates, the latest delivery error.
+    webhook (C(getWebhookInfo)), that is its URL, pending updates and latest delivery error.
   - For daily checks. Never changes anything.
 author:
   - clawd.ops team (@clawd-ops)
@@ -21,7 +21,6 @@ extends_documentation_fragment:
   - clawd.ops.telegram
   - clawd.ops.transport
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full

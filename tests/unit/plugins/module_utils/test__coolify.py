@@ -242,7 +242,7 @@ def test_deployment_duration_and_time_parsing():
 
 def test_poll_intervals_back_off_to_the_maximum():
     waits = cf.poll_intervals(2, 10)
-    assert [next(waits) for _ in range(7)] == [2, 3, 4.5, 6.75, 10, 10, 10]
+    assert [next(waits) for dummy in range(7)] == [2, 3, 4.5, 6.75, 10, 10, 10]
 
 
 @pytest.mark.parametrize('status, body, expected', [

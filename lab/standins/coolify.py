@@ -28,6 +28,7 @@ import secrets
 import string
 import sys
 import threading
+import time
 
 from .coolify_engine import CANCELLED, FAILED, FINISHED, CommitError, CommitSource, JobContext, make_engine, now_iso
 from .framework import Response, StandIn, json_response, route
@@ -95,7 +96,7 @@ def laravel_text(text, status=200):
 
 def new_uuid():
     """A Coolify-like cuid2: 24 lowercase alphanumerics."""
-    return "".join(secrets.choice(UUID_ALPHABET) for _ in range(24))
+    return "".join(secrets.choice(UUID_ALPHABET) for _position in range(24))
 
 
 def message(text, status):
@@ -461,13 +462,14 @@ class CoolifyStandIn(StandIn):
 
     def wait_idle(self, timeout=30.0):
         """For tests: wait until no deployment runs or waits; True if idle in time."""
-        deadline = threading.Event()
-        for _ in range(int(timeout / 0.05)):
+        deadline = time.monotonic() + timeout
+        while True:
             with self.lock:
                 if not self._running and not any(d["status"] in ACTIVE for d in self.deployments.values()):
                     return True
-            deadline.wait(0.05)
-        return False
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
     # ------------------------------------------------------------------ API: basics
 

@@ -51,7 +51,7 @@ class Env:
     """The stand-in, its app and the git repository of this module's tests."""
 
     def __init__(self, tmp, image):
-        self.uuid = "clawdtestcoolify" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+        self.uuid = "clawdtestcoolify" + "".join(secrets.choice(string.ascii_lowercase + string.digits) for _position in range(8))
         self.work = os.path.join(tmp, "work")
         self.bare = os.path.join(tmp, "app.git")
         git(tmp, "init", "-q", "--bare", "-b", "main", self.bare)

@@ -12,7 +12,7 @@ short_description: Tell whether a time falls inside the deploy window
 version_added: 0.1.0
 description:
   - Takes a moment (an ISO 8601 string or a datetime), converts it to the window's time zone and says whether
-    it falls inside the deploy window: on one of O(weekdays), from O(start) (inclusive) to O(end) (exclusive).
+    it falls inside the deploy window, that is on one of O(weekdays), from O(start) (inclusive) to O(end) (exclusive).
   - A window whose O(end) is earlier than its O(start) runs over midnight; it belongs to the day it starts on
     (V(Thu 22:00-06:00) includes Friday 05:59). A window whose O(end) equals its O(start) lasts 24 hours.
   - Daylight saving time is handled by the time zone database; times are compared as wall-clock times in O(timezone).

@@ -15,7 +15,7 @@ description:
   - Takes (O(state=present)) or releases (O(state=absent)) a lock file on the target host that names the run holding it.
   - The lock is created atomically (a complete file is hard-linked into place, or created with C(O_EXCL) where links
     do not work), so of two runs that race, exactly one gets it.
-  - A lock held by another run fails the task, unless it is older than O(stale_after): then it is taken over, with a
+  - A lock held by another run fails the task, unless it is older than O(stale_after); then it is taken over, with a
     warning naming the old holder. A lock held by the same O(run_id) is kept (no change), so the task is idempotent.
   - A lock that cannot be read or parsed counts as held by someone; the task fails and says so.
   - Releasing removes the lock only when this run holds it, or with O(force=true).

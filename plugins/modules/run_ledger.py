@@ -15,7 +15,7 @@ description:
   - Appends one JSON object as one line to the run ledger, under an exclusive lock and fsynced,
     so that later runs (a full rollback, the weekly summary) can find what was deployed, where, with which backup.
   - The file is created with mode 0600, its folder with mode 0700.
-  - Every record is redacted before it is written, in this order: the value of every key that looks secret
+  - Every record is redacted before it is written, in this order. The value of every key that looks secret
     (its name contains C(token), C(secret), C(password), C(key), C(auth) and the like, at any depth) becomes C(***),
     and each value of O(secrets) is replaced by C(***) wherever it appears.
   - The module adds C(ledger_version) (V(1)), C(recorded_at) (UTC, ISO 8601) and, when given, C(run_id).

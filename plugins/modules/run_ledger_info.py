@@ -21,11 +21,12 @@ author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
     support: full
     details: The module only reads.
+  diff_mode:
+    support: none
   platform:
     platforms: posix
 options:

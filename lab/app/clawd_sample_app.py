@@ -547,7 +547,6 @@ class Handler(BaseHTTPRequestHandler):
         self.app.handle_update(update)
         self.send_json(200, {})
 
-
     def post_twilio_sms(self) -> None:
         """POST /twilio/sms: a signed Twilio SMS webhook, answered with TwiML <Message>."""
         params = self.twilio_params()

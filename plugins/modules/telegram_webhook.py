@@ -198,8 +198,11 @@ from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
 
 
 def fail(module, client, action, exc, username=None):
-    """Fail with "Failed to <action> for bot @name: <cause>", asking getMe for the name when cheap."""
-    if username is None and exc.status not in (None, 401, 404):
+    """Fail with "Failed to <action> for bot @name: <cause>", asking getMe for the name when Telegram refused the call.
+
+    Not after 401/404 (getMe would fail the same way) nor when the API is down (no answer, 5xx, 429).
+    """
+    if username is None and exc.status is not None and 400 <= exc.status < 500 and exc.status not in (401, 404, 429):
         try:
             username = client.get_me().get('username')
         except (TelegramError, AttributeError):

@@ -737,7 +737,10 @@ class TwilioStandIn(StandIn):
             if host.lower() == "localhost":
                 address = "127.0.0.1"
             elif self.hosts_file:
-                address = _hosts_lookup(self.hosts_file, host)
+                try:
+                    address = _hosts_lookup(self.hosts_file, host)
+                except OSError as exc:
+                    raise Refused("refusing to call %s: the lab hosts file cannot be read (%s)" % (host, exc.strerror or exc)) from None
         if address is None:
             raise Refused("refusing to call %s: the name is not in the lab hosts file, and only loopback targets are called" % host)
         if not ipaddress.ip_address(address).is_loopback:

@@ -235,6 +235,32 @@ class TwilioClient(object):
         response = self._call(what, 'POST', self.base + '/IncomingPhoneNumbers.json', (201,), data=form, retry=False)
         return self._json(what, response)
 
+    def buy_matching(self, country, number_type='local', area_code=None, contains=None, wanted_capabilities=None, config=None,
+                     dry_run=False):
+        """Buy a number matching the criteria, with its configuration; the new number.
+
+        An area code alone (US, CA, local) is left to Twilio to pick in (it answers 21452 when it has none);
+        otherwise the first available match is bought, or the next one when it was taken meanwhile (21422).
+        ``dry_run`` only searches and returns the number that would be bought (with ``config`` applied).
+        """
+        wanted = wanted_capabilities or {}
+        what = 'buy a number in %s' % describe_search(country, area_code, contains, wanted, number_type)
+        plain_area_code = area_code and not contains and not wanted and number_type == 'local' and country in ('US', 'CA')
+        if plain_area_code and not dry_run:
+            return self.buy(what, area_code=area_code, config=config)
+        candidates = self.search_available(country, number_type, area_code, contains, wanted)[:3]
+        if not candidates:
+            raise TwilioError('Failed to %s: no available number matches' % what)
+        if dry_run:
+            return dict(config or {}, phone_number=candidates[0]['phone_number'], capabilities=candidates[0]['capabilities'])
+        for candidate in candidates[:-1]:
+            try:
+                return self.buy(what, phone_number=candidate['phone_number'], config=config)
+            except TwilioError as exc:
+                if exc.code != 21422:
+                    raise
+        return self.buy(what, phone_number=candidates[-1]['phone_number'], config=config)
+
     def update(self, number, values):
         """Set configuration values of an owned number; the updated number."""
         what = 'update number %s' % number['phone_number']

@@ -202,40 +202,22 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.clawd.ops.plugins.module_utils._twilio import (
-    E164, METHOD_FIELDS, URL_FIELDS, NUMBER_TYPES, TwilioClient, TwilioError,
-    config_changes, desired_state, describe_search, managed_state, number_result,
+    E164, METHOD_FIELDS, URL_FIELDS, NUMBER_TYPES, TwilioClient, TwilioError, config_changes, desired_state, managed_state, number_result,
+    twilio_argument_spec,
 )
 
 CAPABILITIES = ('sms', 'voice', 'mms')
 
 
 def buy_number(client, params, desired, check_mode):
-    """Buy by phone_number or by criteria; (number or prediction, action)."""
-    if params['phone_number']:
-        what = 'buy number %s' % params['phone_number']
-        if check_mode:
-            return dict(desired, phone_number=params['phone_number']), 'bought'
-        return client.buy(what, phone_number=params['phone_number'], config=desired), 'bought'
-    wanted = dict((name, params[name]) for name in CAPABILITIES if params[name] is not None)
-    criteria = describe_search(params['country'], params['area_code'], params['contains'], wanted, params['number_type'])
-    what = 'buy a number in %s' % criteria
-    plain_area_code = params['area_code'] and not params['contains'] and not wanted and params['number_type'] == 'local'
-    if plain_area_code and not check_mode and params['country'] in ('US', 'CA'):
-        # Twilio picks a number in the area code itself (and says 21452 when it has none).
-        return client.buy(what, area_code=params['area_code'], config=desired), 'bought'
-    candidates = client.search_available(params['country'], params['number_type'], params['area_code'], params['contains'], wanted)
-    if not candidates:
-        raise TwilioError('Failed to %s: no available number matches' % what)
+    """Buy by phone_number or by criteria; the number bought (or predicted in check mode)."""
+    if not params['phone_number']:
+        wanted = dict((name, params[name]) for name in CAPABILITIES if params[name] is not None)
+        return client.buy_matching(params['country'], params['number_type'], params['area_code'], params['contains'], wanted,
+                                   config=desired, dry_run=check_mode)
     if check_mode:
-        return dict(desired, phone_number=candidates[0]['phone_number'], capabilities=candidates[0]['capabilities']), 'bought'
-    for index, candidate in enumerate(candidates[:3]):
-        try:
-            return client.buy(what, phone_number=candidate['phone_number'], config=desired), 'bought'
-        except TwilioError as exc:
-            # 21422: taken by someone else between the search and the purchase; try the next one.
-            if exc.code != 21422 or index == min(len(candidates), 3) - 1:
-                raise
-    raise TwilioError('Failed to %s: no available number matches' % what)  # pragma: no cover
+        return dict(desired, phone_number=params['phone_number'])
+    return client.buy('buy number %s' % params['phone_number'], phone_number=params['phone_number'], config=desired)
 
 
 def ensure_present(client, params, check_mode):
@@ -250,7 +232,7 @@ def ensure_present(client, params, check_mode):
                               'name one with phone_number' % (params['friendly_name'], len(owned), ', '.join(n['phone_number'] for n in owned)))
         current = owned[0] if owned else None
     if current is None:
-        number, action = buy_number(client, params, desired, check_mode)
+        number, action = buy_number(client, params, desired, check_mode), 'bought'
         changes = dict((field, {'before': None, 'after': value}) for field, value in desired.items())
         return number, action, changes, {'state': 'absent'}, dict(desired, state='present', phone_number=number.get('phone_number'))
     changes = config_changes(current, desired)
@@ -297,14 +279,8 @@ def main():
         area_code=dict(type='str'),
         contains=dict(type='str'),
         friendly_name=dict(type='str'),
-        account_sid=dict(type='str', required=True),
-        auth_token=dict(type='str', required=True, no_log=True),
-        api_url=dict(type='str', default='https://api.twilio.com'),
-        timeout=dict(type='float', default=10),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        retries=dict(type='int', default=3),
     )
+    argument_spec.update(twilio_argument_spec())
     for name in CAPABILITIES:
         argument_spec[name] = dict(type='bool')
     for name in URL_FIELDS:

@@ -447,6 +447,11 @@ def test_hosts_file_is_read_at_each_callback(lab_tw, receiver):
     buy(lab_tw, PhoneNumber="+14155550102", SmsUrl=url)
     resp = callback(lab_tw, "+14155550102", "sms")
     assert resp.status_code == 403 and "not in the lab hosts file" in resp.json()["error"]
+    text = lab_tw.hosts.read_text()
+    lab_tw.hosts.unlink()
+    resp = callback(lab_tw, "+14155550102", "sms")
+    assert resp.status_code == 403 and "hosts file cannot be read" in resp.json()["error"]
+    lab_tw.hosts.write_text(text)
     lab_tw.hosts.write_text(lab_tw.hosts.read_text() + "127.0.0.1 lab2.clawd.test\n")
     # the certificate is for lab1 only: TLS verification fails, reported as an outcome error
     resp = callback(lab_tw, "+14155550102", "sms")

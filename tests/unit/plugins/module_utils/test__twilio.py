@@ -164,3 +164,29 @@ def test_update_is_repeated_after_a_503(tw):
     requests.post(tw.url + '/_lab/faults', json={'mode': '5xx', 'status': 503, 'match': number['sid']}, timeout=5)
     assert client.update(number, {'friendly_name': 'again'})['friendly_name'] == 'again'
     assert [e['status'] for e in logged(tw)][-2:] == [503, 200]
+
+
+def test_buy_matching_dry_run_only_searches(tw):
+    predicted = client_for(tw).buy_matching('US', area_code='720', wanted_capabilities={'sms': True}, config={'friendly_name': 'n'}, dry_run=True)
+    assert predicted['phone_number'].startswith('+1720') and predicted['friendly_name'] == 'n'
+    assert [e['method'] for e in logged(tw)] == ['GET']
+
+
+def test_buy_matching_takes_the_next_candidate_when_one_was_taken_meanwhile(tw):
+    client = client_for(tw)
+    first = client.search_available('US', area_code='212', wanted_capabilities={'voice': True})[0]['phone_number']
+    client.buy('buy', phone_number=first)  # someone else buys it after our search
+
+    class Stale(TwilioClient):
+        def search_available(self, *args, **kwargs):
+            return [{'phone_number': first, 'capabilities': {}}] + super(Stale, self).search_available(*args, **kwargs)
+
+    bought = Stale(SID, TOKEN, tw.url, timeout=5).buy_matching('US', area_code='212', wanted_capabilities={'voice': True}, config={})
+    assert bought['phone_number'] != first and bought['phone_number'].startswith('+1212')
+    assert [e['status'] for e in logged(tw) if e['method'] == 'POST'][-2:] == [400, 201]
+
+
+def test_buy_matching_without_candidates(tw):
+    with pytest.raises(TwilioError) as info:
+        client_for(tw).buy_matching('GB', 'local', wanted_capabilities={'sms': True})
+    assert info.value.message == 'Failed to buy a number in GB with sms: no available number matches'

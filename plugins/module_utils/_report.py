@@ -51,7 +51,7 @@ WEEK_DAYS = 7
 MAX_ISSUES_PER_HOST = 50
 COLOURS = {OK: '#1a7f37', WARNING: '#9a6700', CRITICAL: '#c62828', UNKNOWN: '#57606a'}
 TINTS = {OK: '#e8f5ec', WARNING: '#fff4d6', CRITICAL: '#fde8e8', UNKNOWN: '#eef0f2'}
-_UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+')
+_UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+|\.{2,}')
 
 
 class ReportError(Exception):
@@ -83,8 +83,7 @@ def folder_stamp(moment):
 
 def safe_name(host):
     """A host name usable as a file name: anything but letters, digits, dot, dash and underscore becomes _."""
-    name = _UNSAFE_NAME.sub('_', str(host)).strip('.') or '_'
-    return name
+    return _UNSAFE_NAME.sub('_', str(host)).strip('._') or '_'
 
 
 def _scrub(value):

@@ -349,6 +349,51 @@ def plan_deploy(client, app, commit=None, docker_tag=None, rollback=None, redepl
     return plan
 
 
+ENV_FLAGS = ('is_preview', 'is_literal', 'is_multiline', 'is_shown_once', 'is_runtime', 'is_buildtime', 'comment')
+
+
+def normalize_env_key(key):
+    """An environment variable key as Coolify stores it (trimmed, spaces turned into underscores)."""
+    return str(key).strip().replace(' ', '_')
+
+
+def plan_envs(current, desired, state='present', update='when_different'):
+    """What to change so that the variables ``desired`` are present (or absent) among ``current``.
+
+    ``current`` is GET /applications/{uuid}/envs (values missing without read:sensitive); ``desired``
+    a list of ``{key, value, is_preview, ...}`` where a flag set to None is not managed. A variable
+    is matched by key and is_preview. Returns ``{"create": [...], "update": [...], "delete": [{uuid, key,
+    is_preview}], "unchanged": [keys], "unknown": [keys]}``: ``unknown`` lists the variables whose value
+    could not be read, so could not be compared; they are updated only when ``update`` is ``always``.
+    """
+    plan = {'create': [], 'update': [], 'delete': [], 'unchanged': [], 'unknown': []}
+    by_id = dict(((e.get('key'), bool(e.get('is_preview'))), e) for e in current or () if isinstance(e, dict))
+    for wanted in desired:
+        key = normalize_env_key(wanted['key'])
+        found = by_id.get((key, bool(wanted.get('is_preview'))))
+        if state == 'absent':
+            if found is not None:
+                plan['delete'].append({'uuid': found.get('uuid'), 'key': key, 'is_preview': bool(found.get('is_preview'))})
+            continue
+        item = dict((k, v) for k, v in wanted.items() if v is not None and k in ENV_FLAGS + ('value',))
+        item['key'] = key
+        if found is None:
+            plan['create'].append(item)
+            continue
+        flags_differ = any(k in item and item[k] != found.get(k) for k in ENV_FLAGS)
+        # Without read:sensitive (and always for is_shown_once variables) Coolify leaves the value out.
+        readable = 'value' in found and not found.get('is_shown_once')
+        value_differs = 'value' in item and readable and str(item['value']) != str(found.get('value'))
+        value_unknown = 'value' in item and not readable
+        if flags_differ or value_differs or (value_unknown and update == 'always'):
+            plan['update'].append(item)
+        elif value_unknown:
+            plan['unknown'].append(key)
+        else:
+            plan['unchanged'].append(key)
+    return plan
+
+
 # ---------------------------------------------------------------------------- client
 
 

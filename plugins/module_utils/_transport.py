@@ -33,7 +33,7 @@ REQUESTS_IMPORT_ERROR = None
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
     from urllib3.util.retry import Retry
     HAS_REQUESTS = True
 except ImportError:
@@ -344,7 +344,9 @@ class Transport:
         """A short, redacted account of a requests exception (its text holds the full URL)."""
         chain = _exception_chain(exc)
         # After retries, requests wraps a timeout in a ConnectionError: look at the whole chain.
-        if any(isinstance(e, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)) for e in chain):
+        # urllib3's NewConnectionError (connection refused) is a subclass of ConnectTimeoutError.
+        if any(isinstance(e, (requests.exceptions.ConnectTimeout, ConnectTimeoutError)) and not isinstance(e, NewConnectionError)
+               for e in chain):
             kind = 'could not connect within the timeout'
         elif any(isinstance(e, (requests.exceptions.Timeout, ReadTimeoutError)) for e in chain):
             kind = 'no answer within %s seconds' % (self.timeout if timeout is None else timeout,)

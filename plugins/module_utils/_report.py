@@ -474,8 +474,8 @@ def _sparkline(values, current_status):
     points = [(index, value) for index, value in enumerate(values) if value is not None]
     if not points:
         return '<span class="muted">-</span>'
-    low = min(value for _, value in points)
-    high = max(value for _, value in points)
+    low = min(pair[1] for pair in points)
+    high = max(pair[1] for pair in points)
     span = (high - low) or 1
     step = (width - 2 * pad) / max(len(values) - 1, 1)
     coords = ['%.1f,%.1f' % (pad + index * step, height - pad - (value - low) / span * (height - 2 * pad)) for index, value in points]
@@ -604,10 +604,10 @@ def _html_trends(report):
 
 def _html_weekly(weekly):
     totals = weekly['totals']
-    out = ['<h2>Week %s to %s</h2>' % (_h(weekly['from'][:10]), _h(weekly['to'][:10])),
-           '<p>%d daily reports. Uptime <strong>%s</strong>, requests <strong>%s</strong>, security events <strong>%s</strong>, '
-           '<strong>%d</strong> issues.</p>' % (weekly['reports'], _h(_percent(totals['uptime_percent'])), _h(_count(totals['requests'])),
-                                                 _h(_count(totals['security_events'])), totals['issues']),
+    headline = '<p>%d daily reports. Uptime <strong>%s</strong>, requests <strong>%s</strong>, security events <strong>%s</strong>, ' \
+        '<strong>%d</strong> issues.</p>' % (weekly['reports'], _h(_percent(totals['uptime_percent'])), _h(_count(totals['requests'])),
+                                             _h(_count(totals['security_events'])), totals['issues'])
+    out = ['<h2>Week %s to %s</h2>' % (_h(weekly['from'][:10]), _h(weekly['to'][:10])), headline,
            '<table id="weekly"><thead><tr><th>host</th><th>worst</th><th class="num">runs</th><th class="num">uptime</th>'
            '<th class="num">requests</th><th class="num">security events</th><th class="num">warning</th><th class="num">critical</th>'
            '<th>latest issues</th></tr></thead><tbody>']

@@ -125,7 +125,7 @@ paths:
     hosts: {"web1": {"json": "/var/lib/clawd-ops/reports/daily-20261201T070000Z/hosts/web1.json",
                      "md": "/var/lib/clawd-ops/reports/daily-20261201T070000Z/hosts/web1.md"}}
 files:
-  description: The files of the run folder, relative to RV(paths.dir).
+  description: The files of the run folder, relative to its path (C(dir) in RV(paths)).
   returned: always
   type: list
   elements: str

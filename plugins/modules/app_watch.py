@@ -58,8 +58,8 @@ options:
   patterns:
     description:
       - Categories of log lines to count, name to Python regular expression.
-      - 'Defaults: C(errors) V(\b(ERROR|CRITICAL|FATAL\)\b|Traceback), C(unauthorized) V((?i\)unauthori[sz]ed|\b401\b|forbidden),
-        C(rate_limit) V((?i\)rate.?limit|\b429\b|too many requests).'
+      - 'Defaults: C(errors) V(\\b(ERROR|CRITICAL|FATAL\)\\b|Traceback), C(unauthorized) V((?i\)unauthori[sz]ed|\\b401\\b|forbidden),
+        C(rate_limit) V((?i\)rate.?limit|\\b429\\b|too many requests).'
     type: dict
   thresholds:
     description:

@@ -19,7 +19,7 @@ description:
     (its name contains C(token), C(secret), C(password), C(key), C(auth) and the like, at any depth) becomes C(***),
     and each value of O(secrets) is replaced by C(***) wherever it appears.
   - The module adds C(ledger_version) (V(1)), C(recorded_at) (UTC, ISO 8601) and, when given, C(run_id).
-  - Meant to run on the controller, with C(delegate_to: localhost) (and C(run_once) when one record per run is wanted).
+  - 'Meant to run on the controller, with C(delegate_to: localhost) (and C(run_once) when one record per run is wanted).'
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:

@@ -16,7 +16,7 @@ description:
     and returns the records that match every filter given, newest first.
   - A full rollback uses it to find the backup that the ledger pairs with a version.
   - A ledger that does not exist yet has no records; lines that are not JSON objects are skipped and counted.
-  - Meant to run on the controller, with C(delegate_to: localhost).
+  - 'Meant to run on the controller, with C(delegate_to: localhost).'
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:

@@ -24,7 +24,9 @@ debian_mirror() {
 
 ensure_packages() {
   local missing=() cmd pkg
-  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd shellcheck:shellcheck; do
+  # chromium: the test that opens the HTML checks report headless.
+  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd shellcheck:shellcheck \
+              chromium:chromium; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done

@@ -1,0 +1,81 @@
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Scenario daily_checks: the report files the runs left on the controller."""
+
+import glob
+import json
+import os
+
+testinfra_hosts = ['all']  # pylint: disable=invalid-name
+
+HOST = 'clawd-molecule-daily_checks'
+REPORTS = os.path.join(os.environ['CLAWD_STATE'], 'hosts', 'molecule-daily_checks', 'reports')
+
+
+def runs():
+    """The run reports, oldest first."""
+    found = []
+    for path in glob.glob(os.path.join(REPORTS, 'daily-*', 'run.json')):
+        with open(path, encoding='utf-8') as handle:
+            found.append(json.load(handle))
+    return sorted(found, key=lambda report: report['generated_at'])
+
+
+def statuses(report):
+    return {r['check']: r['status'] for r in report['hosts'][HOST]['results']}
+
+
+def test_one_report_per_real_run_and_none_from_check_mode():
+    # converge (healthy) + five breaks; the check-mode run writes nothing.
+    assert len(runs()) == 6
+
+
+def test_healthy_run_is_all_ok_and_every_check_is_there():
+    first = runs()[0]
+    assert first['schema'] == 'clawd.ops/checks-report' and first['schema_version'] == 1
+    found = statuses(first)
+    expected = {'containers', 'container_restarts', 'disk', 'memory', 'cpu', 'logs_errors', 'logs_unauthorized', 'logs_rate_limit',
+                'error_rate', 'dns', 'health', 'latency', 'backup', 'webhook', 'tls_certificate', 'bot_round_trip', 'api_usage'}
+    assert set(found) == expected
+    assert {c for c, s in found.items() if s != 'ok'} == {'api_usage'}
+    assert found['api_usage'] == 'unknown'
+
+
+def test_each_break_turned_its_check():
+    reports = runs()[1:]
+    assert [statuses(r)['containers'] for r in reports][0] == 'critical'
+    assert statuses(reports[1])['disk'] == 'critical'
+    assert statuses(reports[2])['backup'] == 'critical'
+    assert statuses(reports[3])['logs_errors'] in ('warning', 'critical')
+    assert statuses(reports[4])['webhook'] in ('warning', 'critical')
+
+
+def test_results_carry_value_reason_and_time():
+    for result in runs()[0]['hosts'][HOST]['results']:
+        assert result['reason'], result
+        assert result['measured_at'].endswith('Z'), result
+        if result['status'] != 'unknown':
+            assert result['value'] is not None, result
+
+
+def test_markdown_html_and_host_files_were_written():
+    folder = sorted(glob.glob(os.path.join(REPORTS, 'daily-*')))[-1]
+    for name in ('run.md', 'run.html', 'hosts/%s.json' % HOST, 'hosts/%s.md' % HOST):
+        assert os.path.getsize(os.path.join(folder, name)) > 0, name
+    with open(os.path.join(folder, 'run.html'), encoding='utf-8') as handle:
+        page = handle.read()
+    assert HOST in page and 'webhook' in page
+    assert os.path.exists(os.path.join(REPORTS, 'latest-daily.json'))
+
+
+def test_no_secret_in_any_report():
+    secrets = []
+    for name in ('telegram_bot_token', 'telegram_webhook_secret'):
+        with open(os.path.join(os.environ['CLAWD_STATE'], 'secrets', name), encoding='utf-8') as handle:
+            secrets.append(handle.read().strip())
+    for path in glob.glob(os.path.join(REPORTS, '**', '*'), recursive=True):
+        if os.path.isfile(path):
+            with open(path, encoding='utf-8') as handle:
+                text = handle.read()
+            assert not [s for s in secrets if s and s in text], path

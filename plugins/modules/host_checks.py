@@ -1,0 +1,246 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: host_checks
+short_description: Measure a host's containers, disk, memory, CPU, logs and DNS in one call and judge each against thresholds
+version_added: 0.2.0
+description:
+  - The host side of the daily checks, in one module call so that a host costs one round trip.
+  - 'Each check of O(checks) gives one result: C(check), C(status) (V(ok), V(warning), V(critical) or V(unknown)), C(value), C(unit),
+    C(warning), C(critical), C(reason), C(measured_at) and sometimes C(details). A check that cannot be measured is V(unknown) with the
+    reason, never left out.'
+  - C(containers) counts the containers of O(containers) that are not running (missing, stopped, restarting, or unhealthy by their Docker health check).
+  - C(container_restarts) adds up Docker's restart counts of O(containers) (since each container was created, so a deployment that replaces a
+    container starts it again at 0); a container restarting right now is critical.
+  - C(disk) is the fullest filesystem of O(disk_paths), in percent used as C(df) shows it. C(memory) is the share of memory in use
+    (MemTotal - MemAvailable). C(cpu) is the busy share of all CPUs over O(cpu_sample_seconds).
+  - C(logs_errors), C(logs_unauthorized), C(logs_rate_limit) count the lines of the last O(log_hours) hours of O(log_containers) that match the
+    C(errors), C(unauthorized) and C(rate_limit) patterns of O(patterns), read through the Docker Engine API.
+  - C(error_rate) is the share of the requests in those logs (access lines C(<client> "<METHOD> <path>" <status>)) that were answered with a 5xx
+    status; its details hold the number of requests and the status codes.
+  - C(dns) resolves O(dns_names) on the host; a name that does not resolve is critical, one that resolves elsewhere than O(dns_expected) a warning.
+author:
+  - clawd.ops team (@clawd-ops)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; it runs the same in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  checks:
+    description: The checks to run.
+    type: list
+    elements: str
+    choices: [containers, container_restarts, disk, memory, cpu, logs_errors, logs_unauthorized, logs_rate_limit, error_rate, dns]
+    default: [containers, container_restarts, disk, memory, cpu, logs_errors, logs_unauthorized, logs_rate_limit, error_rate, dns]
+  thresholds:
+    description:
+      - Per check, C(warning) and C(critical) levels (a value at or above a level reaches it), over the defaults
+        C(containers) 1/1, C(container_restarts) 1/5, C(disk) 70/80 %, C(memory) 80/95 %, C(cpu) 70/90 %, C(logs_errors) 10/100 lines,
+        C(logs_unauthorized) 20/200 lines, C(logs_rate_limit) 5/50 lines, C(error_rate) 1/5 %.
+    type: dict
+    default: {}
+  containers:
+    description: Names of the containers that must run.
+    type: list
+    elements: str
+    default: []
+  log_containers:
+    description: Containers whose logs are read. Defaults to O(containers).
+    type: list
+    elements: str
+  log_hours:
+    description: How many hours of logs to read.
+    type: float
+    default: 24
+  patterns:
+    description:
+      - Categories of log lines, name to Python regular expression; the same as M(clawd.ops.app_watch) uses by default
+        (C(errors), C(unauthorized), C(rate_limit)).
+    type: dict
+  disk_paths:
+    description: Paths whose filesystems are measured (the closest existing parent of a path that does not exist).
+    type: list
+    elements: path
+    default: [/]
+  cpu_sample_seconds:
+    description: Seconds between the two samples of C(/proc/stat) that the CPU share is measured over.
+    type: float
+    default: 0.5
+  dns_names:
+    description: Names to resolve on the host.
+    type: list
+    elements: str
+    default: []
+  dns_expected:
+    description: Addresses the names of O(dns_names) should resolve to (any of them). Not checked when empty.
+    type: list
+    elements: str
+    default: []
+  docker_host:
+    description: The Docker Engine API to read containers and logs from.
+    type: str
+    default: unix:///var/run/docker.sock
+  secrets:
+    description: Values to mask in the log lines quoted in the results.
+    type: list
+    elements: str
+    default: []
+requirements:
+  - Docker SDK for Python (C(docker)) on the host for the container and log checks; without it they are V(unknown).
+seealso:
+  - module: clawd.ops.check_results
+  - module: clawd.ops.app_watch
+'''
+
+EXAMPLES = r'''
+- name: Measure the host in one call
+  clawd.ops.host_checks:
+    containers: [claudebox-web, telegram-bot, claude-backup]
+    disk_paths: [/, /var/lib/docker]
+    thresholds:
+      disk: {warning: 70, critical: 80}
+    dns_names: [app.example.com]
+  register: host_checks
+
+- name: Show what is not ok
+  ansible.builtin.debug:
+    msg: "{{ host_checks.results | rejectattr('status', 'equalto', 'ok') | map(attribute='reason') | list }}"
+'''
+
+RETURN = r'''
+results:
+  description: One check result per check of O(checks), in that order.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"check": "disk", "status": "ok", "value": 41.2, "unit": "%", "warning": 70, "critical": 80,
+            "reason": "41.2 % used on / (120.3 GiB free) (warning at 70 %, critical at 80 %)", "measured_at": "2026-12-01T07:00:00Z"}]
+requests:
+  description: Requests found in the logs read (access lines), with the number answered 4xx and 5xx.
+  returned: when a log check ran
+  type: dict
+  sample: {"total": 1520, "client_errors": 12, "server_errors": 3}
+'''
+
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.clawd.ops.plugins.module_utils._app_watch import WatchConfigError
+from ansible_collections.clawd.ops.plugins.module_utils import _daily_host as daily
+
+DOCKER_IMPORT_ERROR = None
+try:
+    import docker
+    from docker.errors import DockerException, NotFound
+except ImportError:
+    docker = None
+    DockerException = NotFound = Exception
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+
+def docker_checks(params, checks, thresholds, now):
+    """Container and log results, and the request counts; unknown results when the engine cannot be asked."""
+    wanted = [c for c in checks if c in ('containers', 'container_restarts', 'error_rate') or c in daily.LOG_CHECKS]
+    if not wanted:
+        return [], None
+    if docker is None:
+        reason = '%s; Docker SDK for Python (docker) is not installed on the host' % missing_required_lib('docker').split('.')[0]
+        return [daily.unknown(c, reason) for c in wanted], None
+    results, requests = [], None
+    try:
+        api = docker.APIClient(base_url=params['docker_host'], timeout=30)
+        try:
+            if 'containers' in wanted or 'container_restarts' in wanted:
+                states = daily.read_containers(api, params['containers'], not_found=(NotFound,))
+                results += daily.judge_containers(states, wanted, thresholds)
+            log_checks = [c for c in wanted if c == 'error_rate' or c in daily.LOG_CHECKS]
+            if log_checks:
+                names = params['containers'] if params['log_containers'] is None else params['log_containers']
+                lines = daily.read_logs(api, names, now - params['log_hours'] * 3600, not_found=(NotFound,))
+                stats = daily.count_lines(lines, params['patterns'], params['secrets'])
+                results += daily.judge_logs(stats, log_checks, thresholds, params['log_hours'])
+                requests = {'total': stats['requests'], 'client_errors': stats['client_errors'], 'server_errors': stats['server_errors']}
+        finally:
+            api.close()
+    except DockerException as exc:
+        reason = 'Failed to read containers from %s: %s' % (params['docker_host'], exc)
+        done = set(r['check'] for r in results)
+        results += [daily.unknown(c, reason) for c in wanted if c not in done]
+    return results, requests
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            checks=dict(type='list', elements='str', choices=list(daily.HOST_CHECKS), default=list(daily.HOST_CHECKS)),
+            thresholds=dict(type='dict', default={}),
+            containers=dict(type='list', elements='str', default=[]),
+            log_containers=dict(type='list', elements='str'),
+            log_hours=dict(type='float', default=24),
+            patterns=dict(type='dict'),
+            disk_paths=dict(type='list', elements='path', default=['/']),
+            cpu_sample_seconds=dict(type='float', default=0.5),
+            dns_names=dict(type='list', elements='str', default=[]),
+            dns_expected=dict(type='list', elements='str', default=[]),
+            docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
+            secrets=dict(type='list', elements='str', default=[], no_log=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        thresholds = daily.merge_thresholds(params['thresholds'])
+        daily.compile_patterns(params['patterns'])
+    except (ValueError, WatchConfigError) as exc:
+        module.fail_json(msg='Invalid options: %s' % exc)
+    if params['log_hours'] <= 0 or params['cpu_sample_seconds'] < 0:
+        module.fail_json(msg='Invalid options: log_hours must be more than 0 and cpu_sample_seconds 0 or more')
+    for value in params['secrets']:
+        module.no_log_values.add(value)
+
+    checks = list(dict.fromkeys(params['checks']))
+    now = time.time()
+    docker_results, requests = docker_checks(params, checks, thresholds, now)
+    by_check = dict((res['check'], res) for res in docker_results)
+    if 'disk' in checks:
+        by_check['disk'] = daily.judge_disks(daily.read_disks(params['disk_paths']), thresholds)
+    if 'memory' in checks:
+        try:
+            mem = daily.parse_meminfo(daily.read_file('/proc/meminfo'))
+            what = '%s %% of %d MiB memory in use (%d MiB available)' % (mem['used_percent'], mem['total_mib'], mem['available_mib'])
+            by_check['memory'] = daily.judged('memory', mem['used_percent'], thresholds, '%', what)
+        except (OSError, ValueError) as exc:
+            by_check['memory'] = daily.unknown('memory', 'Failed to read /proc/meminfo: %s' % exc)
+    if 'cpu' in checks:
+        try:
+            busy = daily.read_cpu(params['cpu_sample_seconds'])
+            what = '%s %% CPU busy over %s s' % (busy, params['cpu_sample_seconds'])
+            by_check['cpu'] = daily.judged('cpu', busy, thresholds, '%', what)
+        except (OSError, ValueError, IndexError) as exc:
+            by_check['cpu'] = daily.unknown('cpu', 'Failed to read /proc/stat: %s' % exc)
+    if 'dns' in checks:
+        by_check['dns'] = daily.judge_dns(daily.resolve(params['dns_names']), params['dns_expected'])
+    results = [by_check[c] for c in checks if c in by_check]
+    out = dict(changed=False, results=results)
+    if requests is not None:
+        out['requests'] = requests
+    module.exit_json(**out)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, clawd.ops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The host_checks module run in-process, with a fake Docker SDK in place of the engine."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
+
+from ansible_collections.clawd.ops.plugins.modules import host_checks
+
+
+class NotFound(Exception):
+    pass
+
+
+class DockerError(Exception):
+    pass
+
+
+class FakeDocker(object):
+    """Stands for the docker package: APIClient answers inspect_container and logs from dicts."""
+
+    def __init__(self, states, logs, broken=False):
+        self.states, self.logs, self.broken = states, logs, broken
+        fake = self
+
+        class APIClient(object):
+            def __init__(self, base_url, timeout):
+                if fake.broken:
+                    raise DockerError('Error while fetching server API version: connection refused')
+                self.base_url = base_url
+
+            def inspect_container(self, name):
+                if name not in fake.states:
+                    raise NotFound(name)
+                return fake.states[name]
+
+            def logs(self, name, **kwargs):
+                if name not in fake.logs:
+                    raise NotFound(name)
+                return fake.logs[name].encode()
+
+            def close(self):
+                pass
+
+        self.APIClient = APIClient
+
+
+def attrs(status='running', restarts=0):
+    return {'RestartCount': restarts, 'State': {'Status': status, 'ExitCode': 0 if status == 'running' else 137, 'StartedAt': 'x'}}
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    fake = FakeDocker({'web': attrs(), 'bot': attrs(restarts=2)},
+                      {'web': '1 INFO 127.0.0.1 "GET /health" 200\n2 ERROR boom token 123:SECRET\n3 INFO 127.0.0.1 "GET /" 503\n', 'bot': ''})
+    monkeypatch.setattr(host_checks, 'docker', fake)
+    monkeypatch.setattr(host_checks, 'NotFound', NotFound)
+    monkeypatch.setattr(host_checks, 'DockerException', DockerError)
+    return fake
+
+
+def by_check(result):
+    return dict((r['check'], r) for r in result['results'])
+
+
+def test_every_check_in_one_call(engine, results):
+    assert run_main(host_checks.main, {'containers': ['web', 'bot'], 'cpu_sample_seconds': 0.05, 'dns_names': ['localhost'],
+                                       'secrets': ['123:SECRET']}) == 0
+    found = by_check(results[0])
+    assert [r['check'] for r in results[0]['results']] == list(host_checks.daily.HOST_CHECKS)
+    assert found['containers']['status'] == 'ok'
+    assert found['container_restarts']['value'] == 2 and found['container_restarts']['status'] == 'warning'
+    assert found['logs_errors']['value'] == 1 and 'SECRET' not in found['logs_errors']['details']['last_line']
+    assert found['error_rate']['value'] == 50.0 and found['error_rate']['status'] == 'critical'
+    assert results[0]['requests'] == {'total': 2, 'client_errors': 0, 'server_errors': 1}
+    assert found['dns']['status'] == 'ok'
+    for check in ('disk', 'memory', 'cpu'):
+        assert found[check]['status'] in ('ok', 'warning', 'critical') and found[check]['unit'] == '%'
+    assert results[0]['changed'] is False
+
+
+def test_a_stopped_and_a_missing_container_are_critical(engine, results):
+    engine.states['bot'] = attrs(status='exited')
+    assert run_main(host_checks.main, {'checks': ['containers'], 'containers': ['web', 'bot', 'backup']}) == 0
+    result = results[0]['results'][0]
+    assert result['status'] == 'critical' and result['value'] == 2
+    assert 'bot is exited (exit code 137)' in result['reason'] and 'backup does not exist' in result['reason']
+
+
+def test_thresholds_turn_the_disk_critical(engine, results):
+    assert run_main(host_checks.main, {'checks': ['disk'], 'thresholds': {'disk': {'warning': 0, 'critical': 0}}}) == 0
+    assert results[0]['results'][0]['status'] == 'critical'
+
+
+def test_engine_unreachable_makes_docker_checks_unknown(engine, results):
+    engine.broken = True
+    assert run_main(host_checks.main, {'checks': ['containers', 'logs_errors', 'memory'], 'containers': ['web']}) == 0
+    found = by_check(results[0])
+    assert found['containers']['status'] == 'unknown' and 'connection refused' in found['containers']['reason']
+    assert found['logs_errors']['status'] == 'unknown'
+    assert found['memory']['status'] != 'unknown'
+
+
+def test_without_the_docker_sdk_the_docker_checks_are_unknown(monkeypatch, results):
+    monkeypatch.setattr(host_checks, 'docker', None)
+    assert run_main(host_checks.main, {'checks': ['containers', 'dns'], 'containers': ['web']}) == 0
+    found = by_check(results[0])
+    assert found['containers']['status'] == 'unknown' and 'docker' in found['containers']['reason']
+    assert found['dns']['status'] == 'unknown'  # no names given
+
+
+def test_bad_thresholds_and_patterns_fail_with_a_message(engine, results):
+    assert run_main(host_checks.main, {'thresholds': {'disk': {'warning': 'lots'}}}) == 1
+    assert results[0]['msg'].startswith('Invalid options: thresholds: disk.warning')
+    assert run_main(host_checks.main, {'patterns': {'errors': '('}}) == 1
+    assert 'not a regular expression' in results[1]['msg']

@@ -25,6 +25,7 @@ getWebhookInfo, a reply carrying a method executed). Deliveries go to loopback a
 """
 
 import hashlib
+import hmac
 import http
 import http.client
 import ipaddress
@@ -111,6 +112,9 @@ class TelegramStandIn(StandIn):
                 "first_name": bot.get("first_name", "Clawd Lab Bot"),
                 "username": bot.get("username", "clawd_lab_bot"),
             }
+        # Like BotFather, the lab issues a bot per host: a token <id>:AA<33 hex> is valid when the
+        # hex is the start of sha256("<key>:<id>") (so each lab host can have its own bot).
+        self.token_issuer_key = settings.get("token_issuer_key") or None
         self.ca_file = settings.get("ca_file") or None
         self.hosts_file = settings.get("hosts_file") or None
         self.delivery_timeout = float(settings.get("delivery_timeout", 10))
@@ -178,7 +182,7 @@ class TelegramStandIn(StandIn):
     @route(("GET", "POST"), r"/bot(?P<token>[^/]*)/(?P<method>[^/]*)")
     def api_call(self, request):
         """Authenticate the token, then call the method (names are case-insensitive)."""
-        bot = self.bots.get(request.args["token"])
+        bot = self._bot_for_token(request.args["token"])
         if bot is None:
             return error(401, "Unauthorized")
         method = self.methods.get(request.args["method"].lower())
@@ -394,7 +398,23 @@ class TelegramStandIn(StandIn):
                         "pending_update_count": pending})
         return json_response(outcome)
 
+    def _issued_token(self, bot_id):
+        digest = hashlib.sha256(("%s:%s" % (self.token_issuer_key, bot_id)).encode("utf-8")).hexdigest()
+        return "%s:AA%s" % (bot_id, digest[:33])
+
+    def _bot_for_token(self, token):
+        """The bot a token belongs to: a configured one, or one the lab's issuer key vouches for."""
+        bot = self.bots.get(token)
+        if bot is None and self.token_issuer_key:
+            bot_id = token.split(":", 1)[0]
+            if bot_id.isdigit() and hmac.compare_digest(token.encode("utf-8"), self._issued_token(int(bot_id)).encode("utf-8")):
+                bot = self.bots[token] = {"id": int(bot_id), "is_bot": True, "first_name": "Clawd Lab Bot %s" % bot_id,
+                                          "username": "clawd_lab%s_bot" % bot_id}
+        return bot
+
     def _find_bot(self, data):
+        if self.token_issuer_key and str(data.get("token_id", "")).isdigit():
+            self._bot_for_token(self._issued_token(int(data["token_id"])))
         for bot in self.bots.values():
             if "token_id" in data and str(data["token_id"]) == str(bot["id"]):
                 return bot

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import math
 import re
 
 from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
@@ -243,10 +244,16 @@ class DockerSource(object):
     def new_lines(self, name, until):
         after = self.seen.get(name)
         since = self.since if after is None else after / 1e9
+        # Whole seconds: the Docker SDK before 6.0 (Debian bookworm ships 5.0.3) refuses floats. The
+        # lines of the boundary second come twice; split_log drops those already seen.
+        since = int(math.floor(since))
+        until = None if until is None else int(math.ceil(until))
         try:
             raw = self.api.logs(name, stdout=True, stderr=True, timestamps=True, since=since, until=until)
         except self.not_found:
             return []
+        if after is None and self.since is not None:
+            after = int(self.since * 1e9) - 1  # lines of the second before the watch began are not its own
         lines, newest = split_log(raw, after)
         if newest is not None:
             self.seen[name] = newest

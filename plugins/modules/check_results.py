@@ -12,10 +12,10 @@ module: check_results
 short_description: Judge what the daily checks measured on every host into check results
 version_added: 0.2.0
 description:
-  - Takes, per host, the registered results of the tasks that measured it (M(clawd.ops.host_checks), M(clawd.ops.app_health),
+  - 'Takes, per host, the registered results of the tasks that measured it (M(clawd.ops.host_checks), M(clawd.ops.app_health),
     M(clawd.ops.backup_verify), M(clawd.ops.telegram_webhook_info), M(community.crypto.get_certificate), M(clawd.ops.telegram_bot_probe))
     and turns them into check results of one shared format, each with a status V(ok), V(warning), V(critical) or V(unknown),
-    the measured value and the reason.
+    the measured value and the reason.'
   - 'Judged here: C(health) (the app''s health and its sub-checks), C(latency) (milliseconds of the health answer), C(backup) (the newest
     archive verified, its age in hours), C(webhook) (updates waiting; a delivery error in the last C(webhook_error_hours) hours is a
     warning; no webhook is critical), C(tls_certificate) (days left; lower is worse), C(bot_round_trip) (seconds the bot took to answer
@@ -83,7 +83,7 @@ summary:
   returned: always
   type: dict
 problems:
-  description: One line per result that is not ok, C(<host>: <check> <status>: <reason>), worst first.
+  description: 'One line per result that is not ok, C(<host>: <check> <status>: <reason>), worst first.'
   returned: always
   type: list
   elements: str

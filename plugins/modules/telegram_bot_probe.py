@@ -25,8 +25,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: none
-    details: Nothing is sent in check mode; the module returns RV(skipped) true.
+    support: partial
+    details: Nothing is sent in check mode; the module returns C(skipped) true and measures nothing.
   diff_mode:
     support: none
   platform:
@@ -145,7 +145,7 @@ def main():
             timeout=dict(type='float', default=10),
             validate_certs=dict(type='bool', default=True),
             ca_path=dict(type='path'),
-            retries=dict(type='int', default=0),
+            retries=dict(type='int', default=3),
         ),
         supports_check_mode=True,
     )

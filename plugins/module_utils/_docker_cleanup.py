@@ -332,7 +332,9 @@ def execute(client, plan):
     for item in plan['images']:
         if item['tags']:
             # Untag every tag; removing the last one deletes the image (removing by id refuses several tags).
-            done = all([attempt('image tag', tag, lambda tag=tag: client.api.remove_image(tag, force=False)) for tag in item['tags']])
+            done = True
+            for tag in item['tags']:
+                done = attempt('image tag', tag, lambda tag=tag: client.api.remove_image(tag, force=False)) and done
         else:
             done = attempt('image', item['id'], lambda item=item: client.api.remove_image(item['id'], force=False))
         if done:

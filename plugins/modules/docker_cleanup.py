@@ -13,7 +13,7 @@ short_description: Safe Docker cleanup that says what it would remove and how ma
 version_added: 0.2.0
 description:
   - Plans a cleanup of the Docker engine from one C(/system/df) answer and removes exactly that plan.
-    Unlike M(community.docker.docker_prune) it supports check mode: the plan lists every container, image and volume it
+    Unlike M(community.docker.docker_prune) it supports check mode, where the plan lists every container, image and volume it
     would remove, why, and the bytes it frees.
   - Stopped containers (exited, created, dead) older than O(container_min_age_hours) are removed, never one carrying O(keep_label).
   - Images used by a container that stays (running or not) are never removed, nor the newest O(keep_app_images) images of each
@@ -182,7 +182,7 @@ msg:
   description: What was (or would be) removed and the bytes it frees.
   returned: always
   type: str
-  sample: removed 1 container(s), 1 image(s), 0 volume(s), 0 build cache record(s): 1048576 bytes; kept 1 protected image(s), ...
+  sample: "removed 1 container(s), 1 image(s), 0 volume(s), 0 build cache record(s): 1048576 bytes; kept 1 protected image(s), ..."
 '''
 
 import time

@@ -59,6 +59,7 @@ def main():
     if args.lab_up:
         subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'up', '--hosts', str(args.lab_up)], cwd=REPO, env=env)
     workdir = args.workdir or tempfile.mkdtemp(prefix='clawd-daily-bench-')
+    os.makedirs(workdir, exist_ok=True)
     hosts = count_hosts(args.inventory, args.pattern, env)
     if hosts == 0:
         sys.exit('No hosts in group %s of %s: bring the lab up first (scripts/lab up --hosts 20)' % (args.pattern, args.inventory))

@@ -10,6 +10,7 @@ import shlex
 testinfra_hosts = ['all']  # pylint: disable=invalid-name
 
 NAME = 'molecule-weekly_maintenance'
+INVENTORY_NAME = 'clawd-molecule-weekly_maintenance'  # the reports key hosts by inventory name
 BACKUPS = '/var/backups/clawd'
 STATE = os.environ['CLAWD_STATE']
 LAB_DIR = os.path.join(STATE, 'hosts', NAME)
@@ -104,7 +105,7 @@ def test_weekly_summary_has_the_daily_reports_and_the_maintenance_results():
         report = json.load(handle)
     assert report['kind'] == 'weekly'
     assert report['weekly']['reports'] == 2
-    host_report = report['hosts'][NAME]
+    host_report = report['hosts'][INVENTORY_NAME]
     by_check = dict((item['check'], item) for item in host_report['results'])
     assert set(by_check) >= {'docker_cleanup', 'old_logs', 'backup_retention', 'security_updates', 'reboot', 'restore_drill'}
     assert by_check['security_updates']['status'] == 'unknown'  # off in the lab, and said so

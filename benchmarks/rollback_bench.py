@@ -115,7 +115,7 @@ def main():
 
     stamp = time.strftime('%H%M%S')
     good = release('9.0.%s-good' % stamp)
-    seconds, code, _ = playbook('deploy.yml', args.host, dict(common, deploy_commit=good, deploy_watch_seconds=3), env)
+    seconds, code = playbook('deploy.yml', args.host, dict(common, deploy_commit=good, deploy_watch_seconds=3), env)[:2]
     print('deployed the good release %s in %.1f s (exit %d)' % (good[:8], seconds, code))
     if code:
         return 1

@@ -80,7 +80,6 @@ def run_playbook(env, tmp_path, text, *args):
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
-
 def records(env):
     with open(env['CLAWD_LEDGER_PATH']) as handle:
         text = handle.read()
@@ -113,8 +112,8 @@ def test_a_successful_and_a_failed_run_are_recorded_without_secrets(ansible_env,
     assert second['extra_var_names'] == ['api_token', 'deploy_version']
     stats = second['hosts']['localhost']
     assert (stats['failed'], stats['rescued'], stats['ok']) == (1, 1, 2)
-    assert [(t['task'], t['host']) for t in second['failed_tasks']] == [('Use the token quietly', 'localhost'),
-                                                                       ('Fail with the token in the message', 'localhost')]
+    assert [(t['task'], t['host']) for t in second['failed_tasks']] == [
+        ('Use the token quietly', 'localhost'), ('Fail with the token in the message', 'localhost')]
     assert second['failed_tasks'][0]['msg'] == 'the output has been hidden due to no_log: true'
     assert second['failed_tasks'][1]['msg'] == 'cannot log in with token ***'
     assert SECRET not in text

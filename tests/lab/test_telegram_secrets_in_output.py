@@ -142,7 +142,7 @@ def tg_fixture():
 def secret_forms():
     forms = set()
     for secret in (TOKEN, WRONG_TOKEN, SECRET):
-        forms.update((secret, quote(secret, safe=""), secret.split(":")[-1]))
+        forms.update((secret, quote(secret, safe=""), secret.rsplit(":", maxsplit=1)[-1]))
     return sorted(forms)
 
 

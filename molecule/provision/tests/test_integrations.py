@@ -52,7 +52,7 @@ def test_webhook_points_at_the_app_with_the_secret_and_no_error():
     assert info['url'] == APP_URL + '/telegram/webhook'
     assert info['pending_update_count'] == 0 and 'last_error_message' not in info, info
     assert sorted(info['allowed_updates']) == ['callback_query', 'message']
-    bot_id = int(bot_token().split(':')[0])
+    bot_id = int(bot_token().split(':', maxsplit=1)[0])
     webhooks = requests.get(TELEGRAM + '/_lab/telegram/webhooks', timeout=10).json()
     assert webhooks[str(bot_id)]['secret_token_sha256'] == hashlib.sha256(secret('telegram_webhook_secret').encode()).hexdigest()
 

@@ -411,6 +411,21 @@ class CoolifyClient:
         verify = (params['ca_path'] or True) if params['validate_certs'] else False
         return cls(params['api_url'], params['api_token'], timeout=params['timeout'], verify=verify, retries=params['retries'])
 
+    @classmethod
+    def run_module(cls, module, action):
+        """Exit ``module`` with ``action(client)``'s result, or fail it with the CoolifyError's message.
+
+        The one ending of every Coolify module: a client from the module's options, closed afterwards.
+        """
+        client = cls.from_module(module)
+        try:
+            result = action(client)
+        except CoolifyError as exc:
+            module.fail_json(msg=str(exc), status_code=exc.status)
+        finally:
+            client.close()
+        module.exit_json(**result)
+
     # ------------------------------------------------------------------ calls
 
     def _call(self, what, method, path, expected=(200,), **kwargs):

@@ -221,14 +221,7 @@ def main():
         missing = [e['key'] for e in module.params['env'] if e['value'] is None]
         if missing:
             module.fail_json(msg='value is required with state=present (missing for %s)' % ', '.join(missing))
-    client = cf.CoolifyClient.from_module(module)
-    try:
-        result = run(module, client)
-    except cf.CoolifyError as exc:
-        module.fail_json(msg=str(exc), status_code=exc.status)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    cf.CoolifyClient.run_module(module, lambda client: run(module, client))
 
 
 if __name__ == '__main__':

@@ -307,14 +307,7 @@ def main():
         module.fail_json(msg='wait_timeout must be 0 or more, poll_interval more than 0 and poll_max_interval at least poll_interval')
     if params['history_size'] < 1 or params['logs_tail_lines'] < 0:
         module.fail_json(msg='history_size must be 1 or more and logs_tail_lines 0 or more')
-    client = cf.CoolifyClient.from_module(module)
-    try:
-        result = run(module, client)
-    except cf.CoolifyError as exc:
-        module.fail_json(msg=str(exc), status_code=exc.status)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    cf.CoolifyClient.run_module(module, lambda client: run(module, client))
 
 
 if __name__ == '__main__':

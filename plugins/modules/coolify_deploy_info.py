@@ -162,14 +162,7 @@ def main():
     params = module.params
     if params['take'] < 1 or params['skip'] < 0 or params['logs_tail_lines'] < 0:
         module.fail_json(msg='take must be 1 or more, skip and logs_tail_lines 0 or more')
-    client = cf.CoolifyClient.from_module(module)
-    try:
-        result = gather(client, params)
-    except cf.CoolifyError as exc:
-        module.fail_json(msg=str(exc), status_code=exc.status)
-    finally:
-        client.close()
-    module.exit_json(**result)
+    cf.CoolifyClient.run_module(module, lambda client: gather(client, params))
 
 
 if __name__ == '__main__':

@@ -179,6 +179,8 @@ class CoolifyStandIn(StandIn):
             self.tokens[str(item["token"])] = list(item.get("abilities", ["root"]))
         self.version = str(config.get("version", "4.3.10"))
         self.api_enabled = bool(config.get("api_enabled", True))
+        # Coolify's server setting "concurrent builds" (default 2): more deployments wait queued.
+        self.concurrent_builds = max(1, int(config.get("concurrent_builds", 2)))
         self.inline_apps = list(config.get("applications") or ())
         self.apps_glob = config.get("applications_glob")
         self.engine = make_engine(config)
@@ -393,21 +395,25 @@ class CoolifyStandIn(StandIn):
         self._kick(app["uuid"])
         return dep, None
 
-    def _kick(self, app_uuid):
-        """Start the oldest queued deployment of an app unless one runs. Lock held."""
-        if app_uuid in self._running:
-            return
-        queued = [d for d in self.deployments.values() if d["app_uuid"] == app_uuid and d["status"] == QUEUED]
-        if not queued:
-            return
-        dep = min(queued, key=lambda d: d["id"])
-        dep["status"] = IN_PROGRESS
-        dep["updated_at"] = now_iso()
-        dep["current_process_id"] = str(threading.get_ident())
-        self._running[app_uuid] = dep["deployment_uuid"]
-        thread = threading.Thread(target=self._work, args=(dep["deployment_uuid"],), name="coolify-deploy-" + dep["deployment_uuid"],
-                                  daemon=True)
-        thread.start()
+    def _kick(self, app_uuid=None):
+        """Start queued deployments, oldest first: one at a time per app, concurrent_builds in all. Lock held.
+
+        ``app_uuid`` (the app whose queue changed) is not needed: every app's queue is looked at.
+        """
+        del app_uuid
+        queued = sorted((d for d in self.deployments.values() if d["status"] == QUEUED), key=lambda d: d["id"])
+        for dep in queued:
+            if len(self._running) >= self.concurrent_builds:
+                return
+            if dep["app_uuid"] in self._running:
+                continue
+            dep["status"] = IN_PROGRESS
+            dep["updated_at"] = now_iso()
+            dep["current_process_id"] = str(threading.get_ident())
+            self._running[dep["app_uuid"]] = dep["deployment_uuid"]
+            thread = threading.Thread(target=self._work, args=(dep["deployment_uuid"],), name="coolify-deploy-" + dep["deployment_uuid"],
+                                      daemon=True)
+            thread.start()
 
     def _finish(self, dep, status):
         dep["status"] = status

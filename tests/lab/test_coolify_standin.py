@@ -279,6 +279,17 @@ def test_one_deployment_at_a_time_per_app_and_queue_listing():
         assert call(running, "GET", "/deployments").json() == []
 
 
+def test_concurrent_builds_limit_queues_other_apps():
+    """Coolify's "concurrent builds" server setting: beyond it, other apps' deployments wait queued."""
+    with CoolifyStandIn(config=config(step=0.15, concurrent_builds=1)).serve_in_thread() as running:
+        first = deploy(running)
+        other = deploy(running, uuid=APP2)
+        active = call(running, "GET", "/deployments").json()
+        assert [(d["deployment_uuid"], d["status"]) for d in active] == [(first, "in_progress"), (other, "queued")]
+        assert wait_status(running, first)["status"] == "finished"
+        assert wait_status(running, other)["status"] == "finished"
+
+
 def test_unhealthy_release_fails_and_status_follows(cf):
     patch_sha(cf, SHA1)
     assert wait_status(cf, deploy(cf))["status"] == "finished"

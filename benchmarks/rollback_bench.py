@@ -77,23 +77,23 @@ def coolify(hostvars, method, path, body=None):
     return answer.json()
 
 
-def healthy(url, ca):
-    import requests
-    try:
-        return requests.get(url + '/health', verify=ca, timeout=3).status_code == 200
-    except requests.RequestException:
-        return False
+def healthy(hostvars):
+    """Whether /health answers 200 through the host's TLS proxy (curl resolves the lab name itself)."""
+    fqdn = hostvars['clawd_lab_fqdn']
+    proc = subprocess.run(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3',
+                           '--resolve', '%s:443:%s' % (fqdn, hostvars['clawd_lab_address']), '--cacert', hostvars['clawd_app_ca_path'],
+                           'https://%s/health' % fqdn], capture_output=True, text=True, check=False)
+    return proc.stdout.strip() == '200'
 
 
 def baseline_swap(hostvars):
     """A Coolify redeploy of the running release by hand: API call to /health 200."""
     uuid_ = hostvars['clawd_coolify_app_uuid']
-    url = hostvars['clawd_app_url']
     started = time.monotonic()
-    dep = coolify(hostvars, 'POST', '/deploy', {'uuid': uuid_, 'force': True})['deployments'][0]['deployment_uuid']
+    dep = coolify(hostvars, 'POST', '/deploy', {'uuid': uuid_})['deployments'][0]['deployment_uuid']
     while coolify(hostvars, 'GET', '/deployments/%s' % dep)['status'] in ('queued', 'in_progress'):
         time.sleep(0.2)
-    while not healthy(url, hostvars['clawd_app_ca_path']):
+    while not healthy(hostvars):
         time.sleep(0.2)
     return time.monotonic() - started
 

@@ -129,9 +129,10 @@ attempts:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -190,7 +191,7 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
     params = module.params
     if params['wait_timeout'] < 0 or params['wait_interval'] <= 0:
         module.fail_json(msg='wait_timeout must be 0 or more and wait_interval more than 0')

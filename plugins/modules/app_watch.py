@@ -163,11 +163,12 @@ import datetime
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import DockerSource, Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso, parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
 
 try:
@@ -269,14 +270,14 @@ def main():
     transport = None
     if params['url']:
         if not HAS_REQUESTS:
-            module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+            module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
         verify = params['ca_path'] or True if params['validate_certs'] else False
         transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
                               retry_statuses=(429,), secrets=params['secrets'])
     source = None
     if params['containers']:
         if not HAS_DOCKER:
-            module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
+            module.fail_json(msg=missing_lib_msg('docker'), exception=DOCKER_IMPORT_ERROR)
         try:
             api = make_docker_api(params['docker_host'])
             source = DockerSource(api, since, not_found=DOCKER_NOT_FOUND)

@@ -334,7 +334,7 @@ verification:
   sample: [{"name": "readable", "ok": true, "reason": "1234 members read to the end (34.6 MB of data)"}]
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import HAS_ZSTANDARD, ZSTANDARD_IMPORT_ERROR
 from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import (
@@ -343,6 +343,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import (
     BackupError,
     create_archive,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 WARNED = 10  # files that changed during the backup, one warning each; the rest are counted
 NAMED_PATH = dict(name=dict(type='str', required=True), path=dict(type='path', required=True))
@@ -371,9 +372,9 @@ def main():
     if not params['sources'] and not params['sqlite'] and not params['postgres']:
         module.fail_json(msg='sources is required unless sqlite or postgres is given')
     if params['postgres'] and not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib('docker', reason='for postgres'), exception=DOCKER_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('docker', reason='for postgres'), exception=DOCKER_IMPORT_ERROR)
     if params['compression'] == 'zstd' and not HAS_ZSTANDARD:
-        module.fail_json(msg=missing_required_lib('zstandard', reason='for compression=zstd (or use compression=gzip)'),
+        module.fail_json(msg=missing_lib_msg('zstandard', reason='for compression=zstd (or use compression=gzip)'),
                          exception=ZSTANDARD_IMPORT_ERROR)
     try:
         result = create_archive(

@@ -104,10 +104,11 @@ filter:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import BackupExtractError, extract_archive
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
 def main():
@@ -131,7 +132,7 @@ def main():
     try:
         result = extract_archive(archive, targets, clear=module.params['clear'], check_mode=module.check_mode)
     except MissingLibraryError as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.import_error)
+        module.fail_json(msg=missing_lib_msg(exc.library), exception=exc.import_error)
     except BackupExtractError as exc:
         module.fail_json(msg='Failed to restore from %s: %s' % (archive, exc), changed=False, archive=archive)
     module.exit_json(archive=archive, **result)

@@ -177,10 +177,11 @@ spot_check:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError, parse_age
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import failure_summary, find_newest, verify_archive
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
 def main():
@@ -226,7 +227,7 @@ def main():
                                 spot_check=spot_check, s3_etag_part_size=params['s3_etag_part_size'],
                                 max_age=params['max_age'] or None, min_size=params['min_size'])
     except MissingLibraryError as exc:
-        module.fail_json(msg=missing_required_lib(exc.library), exception=exc.import_error)
+        module.fail_json(msg=missing_lib_msg(exc.library), exception=exc.import_error)
 
     result = dict(report, changed=False)
     if not report['ok']:

@@ -187,7 +187,7 @@ msg:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._docker_cleanup import (
     DOCKER_IMPORT_ERROR,
@@ -200,6 +200,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._docker_cleanup import (
     plan_is_empty,
     read_engine,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
 def _diff(plan):
@@ -228,7 +229,7 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib('docker'), exception=DOCKER_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('docker'), exception=DOCKER_IMPORT_ERROR)
     params = module.params
     if params['keep_app_images'] < 0:
         module.fail_json(msg='keep_app_images must be 0 or more, not %d' % params['keep_app_images'])

@@ -138,10 +138,11 @@ requests:
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils import _daily_host as daily
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 DOCKER_IMPORT_ERROR = None
 try:
@@ -159,7 +160,7 @@ def docker_checks(params, checks, thresholds, now):
     if not wanted:
         return [], None
     if docker is None:
-        reason = '%s; Docker SDK for Python (docker) is not installed on the host' % missing_required_lib('docker').split('.')[0]
+        reason = 'Docker SDK for Python (docker) is not installed on the host. %s' % missing_lib_msg('docker')
         return [daily.unknown(c, reason) for c in wanted], None
     results, requests = [], None
     try:

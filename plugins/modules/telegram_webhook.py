@@ -180,8 +180,9 @@ bot:
   sample: {"id": 123456789, "is_bot": true, "first_name": "Deploy Bot", "username": "deploy_bot"}
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     ALREADY_SET,
@@ -262,7 +263,7 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
     p = module.params
     module.no_log_values.add(p['bot_token'])
     if p['secret_token']:

@@ -197,3 +197,4 @@ def test_postgres_without_the_docker_sdk_names_the_library(folders, results, mon
     run_module({'dest': dest, 'service': 'svc', 'postgres': POSTGRES})
     assert results[-1]['failed'] is True
     assert 'docker' in results[-1]['msg'] and 'for postgres' in results[-1]['msg']
+    assert 'clawd.ops.server_setup' in results[-1]['msg'] and 'python3-docker' in results[-1]['msg']

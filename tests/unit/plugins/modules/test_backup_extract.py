@@ -10,11 +10,11 @@ import os
 
 import pytest
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.module_utils import _backup_format
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.modules import backup_extract
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, sample_members
 
@@ -102,5 +102,5 @@ def test_zstd_archive_without_zstandard(tmp_path, results, monkeypatch):
     built = make(tmp_path)
     monkeypatch.setattr(_backup_format, 'HAS_ZSTANDARD', False)
     assert run_module({'archive': built['path'], 'targets': {'workspace': str(tmp_path / 'w')}}) == 1
-    assert results[-1]['msg'] == missing_required_lib('zstandard')
+    assert results[-1]['msg'] == missing_lib_msg('zstandard')
     assert not (tmp_path / 'w').exists()

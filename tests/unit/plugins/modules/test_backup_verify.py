@@ -10,11 +10,11 @@ import hashlib
 import os
 
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.module_utils import _backup_format
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.modules import backup_verify
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, sample_members
 
@@ -135,5 +135,14 @@ def test_zstd_archive_without_zstandard_fails_with_missing_library(tmp_path, res
     gzip_archive = make(tmp_path, compression='gzip')
     monkeypatch.setattr(_backup_format, 'HAS_ZSTANDARD', False)
     assert run_module({'path': zstd_archive['path']}) == 1
-    assert results[-1]['msg'] == missing_required_lib('zstandard')
+    assert results[-1]['msg'] == missing_lib_msg('zstandard')
     assert run_module({'path': gzip_archive['path']}) == 0
+
+
+def test_missing_zstandard_names_the_role_that_installs_it(tmp_path, results, monkeypatch):
+    # A bare host has none of the libraries: the message must say which role prepares the host.
+    zstd_archive = make(tmp_path)
+    monkeypatch.setattr(_backup_format, 'HAS_ZSTANDARD', False)
+    assert run_module({'path': zstd_archive['path']}) == 1
+    msg = results[-1]['msg']
+    assert 'zstandard' in msg and 'clawd.ops.server_setup' in msg and 'python3-zstandard' in msg

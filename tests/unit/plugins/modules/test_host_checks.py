@@ -112,6 +112,7 @@ def test_without_the_docker_sdk_the_docker_checks_are_unknown(monkeypatch, resul
     assert run_main(host_checks.main, {'checks': ['containers', 'dns'], 'containers': ['web']}) == 0
     found = by_check(results[0])
     assert found['containers']['status'] == 'unknown' and 'docker' in found['containers']['reason']
+    assert 'clawd.ops.server_setup' in found['containers']['reason']
     assert found['dns']['status'] == 'unknown'  # no names given
 
 

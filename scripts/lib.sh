@@ -25,7 +25,7 @@ debian_mirror() {
 ensure_packages() {
   local missing=() cmd pkg
   # chromium: the test that opens the HTML checks report headless.
-  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd shellcheck:shellcheck \
+  for pair in docker:docker.io dockerd:docker.io debootstrap:debootstrap rsync:rsync zstd:zstd shellcheck:shellcheck ssh:openssh-client \
               chromium:chromium; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
@@ -161,43 +161,64 @@ lab_image_name() {
 }
 
 ensure_lab_image() {
-  # ensure_lab_image NAME DIR BASE [WHEELS]: WHEELS, a folder of Python wheels, is copied into
-  # the build context as wheels/ (images install from it, offline).
-  local name=$1 dir=$2 base=$3 wheels=${4:-} tag context
+  # ensure_lab_image NAME DIR BASE: build DIR FROM BASE once; the tag is the hash of both.
+  local name=$1 dir=$2 base=$3 tag
   tag=$(lab_image_name "$name" "$dir" "$base")
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
     log "building image $tag"
-    context=$(mktemp -d "$CLAWD_CACHE/context.XXXXXX")
-    cp -a "$dir/." "$context/"
-    if [ -n "$wheels" ]; then cp -a "$wheels" "$context/wheels"; cp "$dir/wheels.txt" "$context/wheels/requirements.txt"; fi
-    docker build -q --network host --build-arg "BASE_IMAGE=$base" -t "$tag" "$context" >"$CLAWD_CACHE/build-$name.log" 2>&1 \
-      || { rm -rf "$context"; tail -n 30 "$CLAWD_CACHE/build-$name.log" >&2; die "building $tag failed"; }
-    rm -rf "$context"
+    docker build -q --network host --build-arg "BASE_IMAGE=$base" -t "$tag" "$dir" >"$CLAWD_CACHE/build-$name.log" 2>&1 \
+      || { tail -n 30 "$CLAWD_CACHE/build-$name.log" >&2; die "building $tag failed"; }
   fi
   docker tag "$tag" "clawd-lab-$name:latest"
   echo "$tag"
 }
 
-ensure_host_wheels() {
-  # Python packages the lab host image needs from PyPI (lab/images/host/wheels.txt), fetched by
-  # the controller's pip (its index and CA settings), so the image build itself stays offline.
-  local dir="$CLAWD_CACHE/wheels-host" req="$CLAWD_ROOT/lab/images/host/wheels.txt" stamp
-  stamp=$(sha256sum "$req" | cut -c1-16)
-  if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
-    rm -rf "$dir"; mkdir -p "$dir"
-    "$CLAWD_VENV/bin/python" -m pip download -q --disable-pip-version-check --only-binary=:all: -d "$dir" -r "$req" >&2 \
-      2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2) || die "downloading the lab host's wheels failed"
-    echo "$stamp" >"$dir/.stamp"
-  fi
-  echo "$dir"
+ensure_lab_ssh_key() {
+  # The lab operator's SSH key (.lab/secrets/ssh): root's key on a new lab host, then the deploy user's.
+  local d="$CLAWD_STATE/secrets/ssh"
+  mkdir -p "$d"; chmod 700 "$CLAWD_STATE/secrets" "$d"
+  [ -s "$d/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "clawd-lab-operator@$CLAWD_LAB_INSTANCE" -f "$d/id_ed25519"
 }
 
 ensure_lab_images() {
   local base
   base=$(ensure_base_image)
-  CLAWD_IMAGE_HOST=$(ensure_lab_image host "$CLAWD_ROOT/lab/images/host" "$base" "$(ensure_host_wheels)")
+  CLAWD_IMAGE_HOST=$(ensure_lab_image host "$CLAWD_ROOT/lab/images/host" "$base")
   CLAWD_IMAGE_PROXY=$(ensure_lab_image proxy "$CLAWD_ROOT/lab/images/proxy" "$base")
   CLAWD_IMAGE_APP=$(ensure_lab_image app "$CLAWD_ROOT/lab/app" "$base")
   CLAWD_IMAGE_POSTGRES=$(ensure_lab_image postgres "$CLAWD_ROOT/lab/images/postgres" "$base")
   export CLAWD_IMAGE_HOST CLAWD_IMAGE_PROXY CLAWD_IMAGE_APP CLAWD_IMAGE_POSTGRES
 }
+
+ensure_prepared_host_image() {
+  # A lab host that provisioning already prepared, for the Molecule scenarios other than
+  # `provision` (which starts from a bare host): a bare host at a spare address, the server_setup
+  # role applied to it over SSH as root exactly as playbooks/provision.yml applies it, then the
+  # container committed. Its host keys and root's key are removed first; the deploy user keeps the
+  # lab operator's key. Cached under the hash of everything that decides its content.
+  local bare=$CLAWD_IMAGE_HOST tag key name address=${CLAWD_PREPARE_ADDRESS:-127.0.1.250} rc=0
+  ensure_lab_ssh_key
+  key="$CLAWD_STATE/secrets/ssh/id_ed25519"
+  tag="clawd-lab-host-prepared:$( (echo "$bare"; cat "$key.pub"; cd "$CLAWD_ROOT" && find roles/server_setup lab/ansible/prepare_host_image.yml \
+      inventories/lab/group_vars/all/server_setup.yml plugins/module_utils/_requirements.py -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    name="clawd-lab-prepare-$CLAWD_LAB_INSTANCE"
+    log "preparing the lab host image $tag: server_setup on a bare host over SSH (a minute or two, once)"
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    docker run -d --name "$name" --network host --label clawd.lab.role=prepare \
+      -e "CLAWD_LAB_SSH_LISTEN=$address" -e "CLAWD_LAB_ROOT_KEY=$(cat "$key.pub")" "$bare" >/dev/null || die "starting $name failed"
+    activate_venv
+    (cd "$CLAWD_ROOT" && ansible-playbook lab/ansible/prepare_host_image.yml -i "$address," \
+        -e "clawd_lab_state=$CLAWD_STATE" >"$CLAWD_CACHE/prepare-host.log" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
+      docker exec "$name" sh -c 'rm -f /etc/ssh/ssh_host_* /root/.ssh/authorized_keys /run/sshd.pid' \
+        && docker stop -t 5 "$name" >/dev/null \
+        && docker commit -q "$name" "$tag" >/dev/null || rc=$?
+    fi
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    [ "$rc" -eq 0 ] || { tail -n 40 "$CLAWD_CACHE/prepare-host.log" >&2; die "preparing the lab host image failed (log: $CLAWD_CACHE/prepare-host.log)"; }
+  fi
+  docker tag "$tag" clawd-lab-host-prepared:latest
+  echo "$tag"
+}
+

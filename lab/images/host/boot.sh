@@ -1,0 +1,16 @@
+#!/bin/sh
+# First boot of a lab host, as a provider's image does it (cloud-init's part on a real VPS): host
+# keys made on this host, root's authorized key from the order (CLAWD_LAB_ROOT_KEY), then sshd
+# in the foreground on this host's own loopback address (CLAWD_LAB_SSH_LISTEN). Every other sshd
+# setting is Debian's default (root login by key only) or what provisioning writes; a SIGHUP
+# (reload) re-reads them.
+set -eu
+: "${CLAWD_LAB_SSH_LISTEN:?set CLAWD_LAB_SSH_LISTEN to this host's address}"
+ssh-keygen -A >/dev/null
+if [ -n "${CLAWD_LAB_ROOT_KEY:-}" ] && [ ! -s /root/.ssh/authorized_keys ]; then
+  install -d -m 0700 /root/.ssh
+  printf '%s\n' "$CLAWD_LAB_ROOT_KEY" >/root/.ssh/authorized_keys
+  chmod 0600 /root/.ssh/authorized_keys
+fi
+install -d -m 0755 /run/sshd
+exec /usr/sbin/sshd -D -e -o "ListenAddress=$CLAWD_LAB_SSH_LISTEN"

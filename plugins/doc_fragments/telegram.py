@@ -20,7 +20,7 @@ options:
     required: true
   api_url:
     description:
-      - Base URL of the Bot API. Change it for a self-hosted Bot API server or the lab's stand-in.
+      - Base URL of the Bot API. Change it for a self-hosted Bot API server (or a test server).
     type: str
     default: https://api.telegram.org
 notes:

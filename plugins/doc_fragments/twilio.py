@@ -25,7 +25,7 @@ options:
     required: true
   api_url:
     description:
-      - Base URL of the Twilio REST API. Change it only to reach a stand-in or a proxy.
+      - Base URL of the Twilio REST API. Change it only to reach Twilio through a proxy or a test server.
     type: str
     default: https://api.twilio.com
 notes:

@@ -6,7 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-# Client of the Twilio REST API 2010-04-01 for the twilio_number module (private to the collection).
+# Client of the Twilio REST API 2010-04-01 for the twilio_number module, and the webhook requests
+# Twilio makes to an app (signed with X-Twilio-Signature) for twilio_webhook_probe (private to the
+# collection).
 #
 # The contract is /work/shared/specs/README.md, section 3: Basic auth AccountSid:AuthToken, forms
 # in PascalCase, JSON in snake_case, the {"code", "message", "more_info", "status"} error envelope,
@@ -17,10 +19,19 @@ __metaclass__ = type
 # buying (POST IncomingPhoneNumbers.json) is NOT repeated after a 5xx or a dropped answer, since
 # Twilio may have bought the number already; it is repeated after a 429 (nothing was done).
 #
-# The pure helpers (managed fields, the comparison, the form) are plain functions of plain data.
+# The pure helpers (managed fields, the comparison, the form, the webhook signature and form,
+# the TwiML test) are plain functions of plain data.
 
+import base64
+import hashlib
+import hmac
 import json
 import re
+import time
+import uuid
+import xml.etree.ElementTree as ElementTree
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 
@@ -149,6 +160,101 @@ def error_cause(exc):
             return 'HTTP %d: Twilio error %s: %s' % (exc.status, data['code'], data['message']), data['code']
         return 'HTTP %d: %s' % (exc.status, body[:300].strip() or '(empty body)'), None
     return str(exc), None
+
+
+# ---------------------------------------------------------------------------- webhooks (Twilio -> the app)
+
+WEBHOOK_KINDS = ('voice', 'sms')
+# Characters of an app's answer quoted in an error.
+ANSWER_EXCERPT = 200
+
+
+def webhook_signature(auth_token, url, params=None):
+    """``X-Twilio-Signature`` of a request Twilio makes to ``url``, as Twilio computes it.
+
+    Base64 of HMAC-SHA1, keyed with the account's auth token, of the full URL followed by every POST
+    parameter as name + value, names sorted (byte order), a name's values sorted. ``params``: a dict
+    (a value or a list of values per name) or (name, value) pairs; none for a GET, whose parameters are
+    in the URL already.
+    """
+    items = params.items() if isinstance(params, dict) else (params or ())
+    grouped = {}
+    for name, value in items:
+        grouped.setdefault(name, []).extend(value if isinstance(value, (list, tuple)) else [value])
+    data = url + ''.join(name + value for name in sorted(grouped, key=lambda n: n.encode('utf-8')) for value in sorted(grouped[name]))
+    digest = hmac.new(auth_token.encode('utf-8'), data.encode('utf-8'), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode('ascii')
+
+
+def webhook_params(kind, account_sid, to, from_number, body='', sid_tag=None):
+    """The form Twilio sends an app for an incoming call (``voice``) or message (``sms``) to number ``to``."""
+    tag = sid_tag or uuid.uuid4().hex
+    params = {'AccountSid': account_sid, 'ApiVersion': API_VERSION, 'From': from_number, 'To': to}
+    if kind == 'voice':
+        params.update({'CallSid': 'CA' + tag, 'CallStatus': 'ringing', 'Direction': 'inbound', 'Caller': from_number, 'Called': to})
+    else:
+        params.update({'MessageSid': 'SM' + tag, 'SmsSid': 'SM' + tag, 'SmsMessageSid': 'SM' + tag, 'SmsStatus': 'received',
+                       'Body': body, 'NumMedia': '0', 'NumSegments': '1'})
+    return params
+
+
+def is_twiml(text):
+    """Whether ``text`` is a TwiML document: XML whose root element is ``<Response>``.
+
+    A document type declaration is refused (TwiML has none, and entities could make parsing costly).
+    """
+    if not isinstance(text, str) or '<!DOCTYPE' in text.upper() or '<!ENTITY' in text.upper():
+        return False
+    try:
+        root = ElementTree.fromstring(text.strip().encode('utf-8'))  # nosec - no DTD (refused above); the operator's own app
+    except ElementTree.ParseError:
+        return False
+    return root.tag == 'Response'
+
+
+def url_password(url):
+    """The password of a URL's ``user:password@``, or None (Twilio sends it as HTTP Basic credentials)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def signed_url(url):
+    """The URL as Twilio signs it: the one it requests, without ``user:password@`` (those go in the Authorization header)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition('@')[2], parts.path, parts.query, ''))
+
+
+def send_webhook(transport, url, method, params, auth_token):
+    """Send ``params`` to ``url`` signed as Twilio does; ``{url, method, status, twiml, elapsed_ms, error}``.
+
+    ``error`` is None when the app answered 200 with TwiML. A POST carries the form; a GET carries the
+    parameters in the query string, appended to the URL's own, and the signature covers that whole URL.
+    """
+    method = method.upper()
+    if method == 'GET':
+        target = url + ('&' if urlsplit(url).query else '?') + urlencode(sorted(params.items()))
+        signature, data = webhook_signature(auth_token, signed_url(target)), None
+    else:
+        target = url
+        signature, data = webhook_signature(auth_token, signed_url(url), params), params
+    result = {'url': transport.redact(url), 'method': method, 'status': 0, 'twiml': False, 'elapsed_ms': 0, 'error': None}
+    started = time.monotonic()
+    try:
+        answer = transport.request(method, target, data=data, headers={'X-Twilio-Signature': signature}, expected=None, retry=False)
+    except TransportError as exc:
+        answer, result['error'] = None, str(exc)
+    result['elapsed_ms'] = int((time.monotonic() - started) * 1000)
+    if answer is None:
+        return result
+    result['status'] = answer.status
+    result['twiml'] = is_twiml(answer.text)
+    if answer.status != 200 or not result['twiml']:
+        excerpt = transport.redact(answer.text[:ANSWER_EXCERPT]).strip() or '(empty body)'
+        what = 'HTTP %d' % answer.status if answer.status != 200 else 'HTTP 200 without TwiML (XML whose root is <Response>)'
+        result['error'] = '%s: %s' % (what, excerpt)
+    return result
 
 
 # ---------------------------------------------------------------------------- client

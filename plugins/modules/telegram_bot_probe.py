@@ -13,11 +13,13 @@ short_description: Send a bot a command through its webhook, as Telegram would, 
 version_added: 0.2.0
 description:
   - POSTs a Telegram Update carrying a message with O(text) (V(/status) by default) from chat O(chat_id) to the bot's webhook O(url),
-    with the C(X-Telegram-Bot-Api-Secret-Token) header, and measures how long the webhook takes to answer.
-  - The bot sends its reply to the Bot API before it answers the webhook call. In production that reply goes to the real Telegram, to
-    chat O(chat_id) (use a chat of the operators), and only the webhook's answer is timed. In the lab, O(confirm_url) names the Telegram
-    stand-in's list of sent messages, and the module also confirms that the reply to this very message arrived there.
-  - The probe makes the bot send a message, so it does not run in check mode.
+    with the C(X-Telegram-Bot-Api-Secret-Token) header as Telegram sends it, and measures how long the webhook takes to answer.
+  - Fails unless the webhook answers HTTP 200. Sent with a wrong O(secret_token), the probe shows whether the webhook refuses what
+    does not come from Telegram (RV(status) 401 or 403; the module fails, so use C(failed_when)).
+  - The bot sends its reply to the Bot API, to chat O(chat_id) (use a chat of the operators), usually before it answers the webhook
+    call. The Bot API gives a bot no way to read the messages it sent, so the reply itself is not confirmed; only the webhook's
+    answer is.
+  - The probe makes the bot act (and usually send a message), so it does not run in check mode, and it reports C(changed).
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
@@ -48,15 +50,6 @@ options:
     description: The chat the message comes from, and where the bot replies.
     type: int
     default: 1
-  confirm_url:
-    description:
-      - A URL answering a JSON list of the messages the bot sent, each with C(chat_id) and C(reply_to_message_id) (the lab Telegram
-        stand-in's C(/_lab/telegram/messages)). When set, the reply to the probe must be found there.
-    type: str
-  confirm_timeout:
-    description: Seconds to look for the reply at O(confirm_url).
-    type: float
-    default: 5
 '''
 
 EXAMPLES = r'''
@@ -67,12 +60,14 @@ EXAMPLES = r'''
     chat_id: "{{ ops_chat_id }}"
   register: bot_probe
 
-- name: In the lab, also confirm the reply reached the Telegram stand-in
+- name: Check that the webhook refuses an update without the right secret
   clawd.ops.telegram_bot_probe:
-    url: https://lab1.clawd.test/telegram/webhook
-    secret_token: "{{ clawd_telegram_webhook_secret }}"
-    ca_path: /srv/clawd-lab/lab1/tls/ca.crt
-    confirm_url: http://127.0.0.1:17002/_lab/telegram/messages
+    url: https://bot.example.com/telegram/webhook
+    secret_token: "{{ vault_telegram_webhook_secret | hash('sha1') }}"
+    text: /ping
+    chat_id: "{{ ops_chat_id }}"
+  register: forged_probe
+  failed_when: forged_probe.status not in [401, 403]
 '''
 
 RETURN = r'''
@@ -87,29 +82,23 @@ elapsed_ms:
   type: int
   sample: 84
 message_id:
-  description: The message id of the probe (the reply refers to it).
+  description: The message id of the probe (the bot's reply refers to it).
   returned: unless skipped
   type: int
-confirmed:
-  description: Whether the reply was found at O(confirm_url); V(null) when O(confirm_url) is not set.
-  returned: unless skipped
-  type: bool
-reply:
-  description: The text of the reply, when it was found.
-  returned: when the reply was found
-  type: str
-  sample: "status: ok, version 1.0.0, uptime 3600s"
+  sample: 482913377
 error:
   description: Why the probe failed, when it did.
-  returned: when the webhook did not answer 200 or the reply was not found
+  returned: when the webhook did not answer 200
   type: str
+  sample: "the webhook answered HTTP 401"
 '''
 
 import random
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
 
 
@@ -120,17 +109,9 @@ def probe_update(text, chat_id, message_id, now):
         'message': {
             'message_id': message_id, 'date': int(now), 'text': text,
             'chat': {'id': chat_id, 'type': 'private'},
-            'from': {'id': chat_id, 'is_bot': False, 'first_name': 'clawd.ops daily check'},
+            'from': {'id': chat_id, 'is_bot': False, 'first_name': 'clawd.ops probe'},
         },
     }
-
-
-def find_reply(messages, chat_id, message_id):
-    """The message replying to message_id in chat_id, or None."""
-    for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, dict) and str(message.get('chat_id')) == str(chat_id) and message.get('reply_to_message_id') == message_id:
-            return message
-    return None
 
 
 def main():
@@ -140,8 +121,6 @@ def main():
             secret_token=dict(type='str', default='', no_log=True),
             text=dict(type='str', default='/status'),
             chat_id=dict(type='int', default=1),
-            confirm_url=dict(type='str'),
-            confirm_timeout=dict(type='float', default=5),
             timeout=dict(type='float', default=10),
             validate_certs=dict(type='bool', default=True),
             ca_path=dict(type='path'),
@@ -150,7 +129,7 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
     p = module.params
     if module.check_mode:
         module.exit_json(changed=False, skipped=True, msg='The probe makes the bot send a message, so it does not run in check mode')
@@ -158,7 +137,7 @@ def main():
     verify = p['ca_path'] or True if p['validate_certs'] else False
     headers = {'X-Telegram-Bot-Api-Secret-Token': p['secret_token']} if p['secret_token'] else {}
     message_id = random.randint(100000, 999999999)
-    result = dict(changed=True, message_id=message_id, confirmed=None, status=0)
+    result = dict(changed=True, message_id=message_id, status=0)
     transport = Transport('', timeout=p['timeout'], retries=p['retries'], verify=verify, secrets=[p['secret_token']], retry_statuses=(429,))
     started = time.monotonic()
     try:
@@ -167,32 +146,12 @@ def main():
         result['status'] = answer.status
     except TransportError as exc:
         result['error'] = str(exc)
+    finally:
+        transport.close()
     result['elapsed_ms'] = int((time.monotonic() - started) * 1000)
     if result['status'] != 200:
         result.setdefault('error', 'the webhook answered HTTP %d' % result['status'])
         module.fail_json(msg='Failed to probe the bot at %s: %s' % (p['url'], result['error']), **result)
-
-    if p['confirm_url']:
-        deadline = time.monotonic() + p['confirm_timeout']
-        result['confirmed'] = False
-        while True:
-            try:
-                reply = find_reply(transport.request('GET', p['confirm_url'], expected=(200,)).json(), p['chat_id'], message_id)
-            except (TransportError, ValueError) as exc:
-                result['error'] = 'Failed to read the sent messages: %s' % exc
-                reply = None
-            if reply is not None:
-                result['confirmed'] = True
-                result['reply'] = reply.get('text')
-                result.pop('error', None)
-                break
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)
-        if not result['confirmed']:
-            result.setdefault('error', 'no reply to message %d in chat %d at %s' % (message_id, p['chat_id'], p['confirm_url']))
-            module.fail_json(msg='Failed to confirm the bot\'s reply: %s' % result['error'], **result)
-    transport.close()
     module.exit_json(**result)
 
 

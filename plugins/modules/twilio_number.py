@@ -198,8 +198,9 @@ number:
     status: in-use
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.clawd.ops.plugins.module_utils._twilio import (
     E164, METHOD_FIELDS, URL_FIELDS, NUMBER_TYPES, TwilioClient, TwilioError, config_changes, desired_state, managed_state, number_result,
@@ -289,7 +290,7 @@ def main():
         argument_spec[name] = dict(type='str', choices=['GET', 'POST'])
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
     check_params(module)
     params = module.params
     params['country'] = params['country'].upper()

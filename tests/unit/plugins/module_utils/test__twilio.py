@@ -1,7 +1,8 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The Twilio client: pure helpers with plain dicts, calls against the lab's Twilio stand-in on loopback."""
+"""The Twilio client: pure helpers with plain dicts, calls against the lab's Twilio stand-in on loopback; the webhook
+signature against Twilio's published example and the validators of the lab's sample app and stand-in."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -11,12 +12,13 @@ import pytest
 requests = pytest.importorskip('requests')
 
 # pylint: disable=wrong-import-position
-from standins.twilio import TwilioStandIn  # noqa: E402 (lab/ is put on sys.path by tests/unit/conftest.py)
+from standins.twilio import TwilioStandIn, signature as standin_signature  # noqa: E402 (lab/ is put on sys.path by tests/unit/conftest.py)
 
-from ansible_collections.clawd.ops.plugins.module_utils._transport import TransportError  # noqa: E402
+from ansible_collections.clawd.ops.tests.unit.conftest import load_sample_app  # noqa: E402
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError  # noqa: E402
 from ansible_collections.clawd.ops.plugins.module_utils._twilio import (  # noqa: E402
-    TwilioClient, TwilioError, capabilities, config_changes, describe_search, desired_state, error_cause,
-    managed_state, number_result, pascal, to_form,
+    TwilioClient, TwilioError, capabilities, config_changes, describe_search, desired_state, error_cause, is_twiml,
+    managed_state, number_result, pascal, send_webhook, signed_url, to_form, url_password, webhook_params, webhook_signature,
 )
 
 SID = 'AC' + 'abcdef01' * 4
@@ -190,3 +192,84 @@ def test_buy_matching_without_candidates(tw):
     with pytest.raises(TwilioError) as info:
         client_for(tw).buy_matching('GB', 'local', wanted_capabilities={'sms': True})
     assert info.value.message == 'Failed to buy a number in GB with sms: no available number matches'
+
+
+# ---------------------------------------------------------------------------- webhook signature
+
+# Twilio's published example (docs "Webhooks security", twilio-python's RequestValidator tests).
+DOCS_TOKEN = '12345'
+DOCS_URL = 'https://mycompany.com/myapp.php?foo=1&bar=2'
+DOCS_PARAMS = {'CallSid': 'CA1234567890ABCDE', 'Caller': '+12349013030', 'Digits': '1234', 'From': '+12349013030', 'To': '+18005551212'}
+DOCS_SIGNATURE = '0/KCTR6DLpKmkAf8muzZqo1nDgQ='
+
+
+def test_signature_of_twilios_published_example():
+    assert webhook_signature(DOCS_TOKEN, DOCS_URL, DOCS_PARAMS) == DOCS_SIGNATURE
+    # the order the parameters come in does not matter; pairs work like a dict
+    assert webhook_signature(DOCS_TOKEN, DOCS_URL, list(reversed(list(DOCS_PARAMS.items())))) == DOCS_SIGNATURE
+    assert webhook_signature('54321', DOCS_URL, DOCS_PARAMS) != DOCS_SIGNATURE
+    assert webhook_signature(DOCS_TOKEN, DOCS_URL + '&x=1', DOCS_PARAMS) != DOCS_SIGNATURE
+
+
+@pytest.mark.parametrize('params', [
+    DOCS_PARAMS,
+    webhook_params('voice', SID, '+14155550100', '+15005550006'),
+    webhook_params('sms', SID, '+14155550100', '+15005550006', body='héllo & <bye> = ✓'),
+    # byte order of names: upper case before lower case, a name's values sorted
+    {'b': 'x', 'B': 'y', 'a': ['3', '1', '2'], 'Body': ''},
+])
+def test_signature_is_what_the_sample_app_and_the_stand_in_accept(params):
+    pairs = [(name, value) for name, values in params.items() for value in (values if isinstance(values, list) else [values])]
+    expected = webhook_signature(TOKEN, DOCS_URL, params)
+    assert load_sample_app().twilio_signature(TOKEN, DOCS_URL, pairs) == expected
+    assert standin_signature(TOKEN, DOCS_URL, params) == expected
+
+
+def test_get_signature_covers_the_url_alone():
+    url = DOCS_URL + '&CallSid=CA1'
+    assert webhook_signature(TOKEN, url) == webhook_signature(TOKEN, url, {}) == standin_signature(TOKEN, url)
+
+
+def test_webhook_params_are_those_twilio_sends():
+    voice = webhook_params('voice', SID, '+14155550100', '+15005550006', sid_tag='0' * 32)
+    assert voice == {'AccountSid': SID, 'ApiVersion': '2010-04-01', 'From': '+15005550006', 'To': '+14155550100',
+                     'CallSid': 'CA' + '0' * 32, 'CallStatus': 'ringing', 'Direction': 'inbound', 'Caller': '+15005550006',
+                     'Called': '+14155550100'}
+    sms = webhook_params('sms', SID, '+14155550100', '+15005550006', body='hi')
+    assert sms['Body'] == 'hi' and sms['MessageSid'] == sms['SmsSid'] == sms['SmsMessageSid']
+    assert sms['MessageSid'].startswith('SM') and len(sms['MessageSid']) == 34
+    assert webhook_params('sms', SID, '+1', '+2')['MessageSid'] != sms['MessageSid']
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('<?xml version="1.0" encoding="UTF-8"?><Response><Say>Hello</Say></Response>', True),
+    ('  <Response/>\n', True),
+    ('<Response><Message>h\u00e9</Message></Response>', True),
+    ('<response/>', False),
+    ('<Twiml><Response/></Twiml>', False),
+    ('{"ok": true}', False),
+    ('', False),
+    ('<Response>', False),
+    ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa">]><Response>&a;</Response>', False),
+    (None, False),
+])
+def test_is_twiml(text, expected):
+    assert is_twiml(text) is expected
+
+
+def test_signed_url_leaves_credentials_out():
+    assert signed_url('https://user:pa55@app.example.com:8443/twilio/sms?x=1#top') == 'https://app.example.com:8443/twilio/sms?x=1'
+    assert signed_url(DOCS_URL) == DOCS_URL
+    assert url_password('https://user:pa55@app.example.com/') == 'pa55' and url_password(DOCS_URL) is None
+
+
+def test_send_webhook_to_the_sample_app(sample_app):
+    app = sample_app('web', TWILIO_AUTH_TOKEN=TOKEN)
+    with Transport('', timeout=5, secrets=[TOKEN]) as transport:
+        for kind in ('voice', 'sms'):
+            found = send_webhook(transport, app + '/twilio/' + kind, 'POST', webhook_params(kind, SID, '+14155550100', '+15005550006'), TOKEN)
+            assert found['status'] == 200 and found['twiml'] is True and found['error'] is None, found
+            assert found['elapsed_ms'] >= 0 and found['method'] == 'POST' and found['url'] == app + '/twilio/' + kind
+        refused = send_webhook(transport, app + '/twilio/sms', 'POST', webhook_params('sms', SID, '+1', '+2'), 'not-the-token')
+    assert refused['status'] == 403 and refused['twiml'] is False
+    assert refused['error'].startswith('HTTP 403: ') and 'invalid Twilio signature' in refused['error']

@@ -213,7 +213,7 @@ ensure_prepared_host_image() {
     if [ "$rc" -eq 0 ]; then
       docker exec "$name" sh -c 'rm -f /etc/ssh/ssh_host_* /root/.ssh/authorized_keys /run/sshd.pid' \
         && docker stop -t 5 "$name" >/dev/null \
-        && docker commit -q "$name" "$tag" >/dev/null || rc=$?
+        && docker commit "$name" "$tag" >/dev/null || rc=$?
     fi
     docker rm -f "$name" >/dev/null 2>&1 || true
     [ "$rc" -eq 0 ] || { tail -n 40 "$CLAWD_CACHE/prepare-host.log" >&2; die "preparing the lab host image failed (log: $CLAWD_CACHE/prepare-host.log)"; }

@@ -1,17 +1,22 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Scenario daily_checks: the report files the runs left on the controller."""
+"""Scenario daily_checks: the report files the runs left on the controller, and the bot's replies at the Telegram stand-in."""
 
 import glob
 import hashlib
 import json
 import os
 
+import requests
+
 testinfra_hosts = ['all']  # pylint: disable=invalid-name
 
 HOST = 'clawd-molecule-daily_checks'
 REPORTS = os.path.join(os.environ['CLAWD_STATE'], 'hosts', 'molecule-daily_checks', 'reports')
+TELEGRAM = 'http://127.0.0.1:%s' % os.environ.get('CLAWD_PORT_TELEGRAM', '17002')
+# daily_checks_bot_probe_chat_id of molecule.yml: the chat the /status probe comes from, where the bot replies.
+PROBE_CHAT_ID = 4242111
 
 
 def runs():
@@ -88,3 +93,12 @@ def test_no_secret_in_any_report():
             with open(path, encoding='utf-8') as handle:
                 text = handle.read()
             assert not [s for s in secrets if s and s in text], path
+
+
+def test_the_bots_replies_to_the_probes_reached_telegram():
+    # The role only times the webhook's answer (a bot cannot read what it sent): the replies are confirmed here.
+    messages = requests.get(TELEGRAM + '/_lab/telegram/messages', timeout=10).json()
+    replies = [m for m in messages if m['chat_id'] == PROBE_CHAT_ID]
+    assert all(m['text'].startswith('status: ') and isinstance(m['reply_to_message_id'], int) for m in replies), replies
+    # one per real run (converge and the five breaks); earlier runs of the scenario may have left more
+    assert len(replies) >= len(runs()) == 6, replies

@@ -1,11 +1,17 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Scenario provision: what the integrations role set up, seen from the stand-ins and the host."""
+"""Scenario provision: what the integrations role set up, seen from the stand-ins and the host.
+
+The role checks the app the way Telegram and Twilio reach it, as on any server; what it cannot see
+from there is checked here, at the stand-ins: the bot's reply to the role's /ping reached the Bot
+API, and Twilio's own signed requests to the number's URLs are answered with TwiML.
+"""
 
 import hashlib
 import json
 import os
 
+import pytest
 import requests
 
 testinfra_hosts = ['all']  # pylint: disable=invalid-name
@@ -17,6 +23,8 @@ TELEGRAM = 'http://127.0.0.1:%s' % os.environ.get('CLAWD_PORT_TELEGRAM', '17002'
 TWILIO = 'http://127.0.0.1:%s' % os.environ.get('CLAWD_PORT_TWILIO', '17003')
 COOLIFY = 'http://127.0.0.1:%s/api/v1' % os.environ.get('CLAWD_PORT_COOLIFY', '17001')
 APP_URL = 'https://%s.clawd.test' % NAME
+# The chat the role's /ping comes from (converge.yml), where the bot replies.
+SMOKE_CHAT_ID = 4242201
 
 
 def secret(name):
@@ -57,14 +65,28 @@ def test_webhook_points_at_the_app_with_the_secret_and_no_error():
     assert webhooks[str(bot_id)]['secret_token_sha256'] == hashlib.sha256(secret('telegram_webhook_secret').encode()).hexdigest()
 
 
+def test_the_bots_reply_to_the_roles_ping_reached_telegram():
+    messages = requests.get(TELEGRAM + '/_lab/telegram/messages', timeout=10).json()
+    replies = [m for m in messages if m['chat_id'] == SMOKE_CHAT_ID]
+    # One reply per run of the role (converge, idempotence), each to the /ping with the right secret;
+    # the /ping with a wrong secret was refused, so nothing answers it.
+    assert replies, 'no message of the bot in chat %d' % SMOKE_CHAT_ID
+    assert all(m['text'] == 'pong' and isinstance(m['reply_to_message_id'], int) for m in replies), replies
+
+
 def test_the_number_hands_sms_and_calls_to_the_app():
     number = owned_number()
     assert number['sms_url'] == APP_URL + '/twilio/sms' and number['voice_url'] == APP_URL + '/twilio/voice'
     assert number['sms_method'] == 'POST' and number['voice_method'] == 'POST'
     assert number['capabilities']['sms'] and number['capabilities']['voice']
+
+
+@pytest.mark.parametrize('kind, verb', [('sms', '<Message>'), ('voice', '<Say>')])
+def test_twilio_signed_requests_to_the_number_are_answered_with_twiml(kind, verb):
     outcome = requests.post(TWILIO + '/_lab/twilio/callback', timeout=30,
-                            json={'phone_number': number['phone_number'], 'kind': 'sms'}).json()
-    assert outcome['status'] == 200 and '<Message>' in outcome['body'], outcome
+                            json={'phone_number': owned_number()['phone_number'], 'kind': kind}).json()
+    assert outcome['status'] == 200, outcome
+    assert outcome['body'].lstrip().startswith('<?xml') and '<Response>' in outcome['body'] and verb in outcome['body'], outcome
 
 
 def test_the_secrets_are_coolify_env_vars_and_the_app_runs_with_them(host):

@@ -29,9 +29,9 @@ import json
 import re
 import time
 import uuid
-import xml.etree.ElementTree as ElementTree
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
+from xml.etree import ElementTree
 
 from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 

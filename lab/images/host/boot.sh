@@ -7,9 +7,10 @@
 set -eu
 : "${CLAWD_LAB_SSH_LISTEN:?set CLAWD_LAB_SSH_LISTEN to this host's address}"
 ssh-keygen -A >/dev/null
-if [ -n "${CLAWD_LAB_ROOT_KEY:-}" ] && [ ! -s /root/.ssh/authorized_keys ]; then
+case ${CLAWD_LAB_ROOT_KEY:-} in ssh-*) root_key=$CLAWD_LAB_ROOT_KEY ;; *) root_key= ;; esac
+if [ -n "$root_key" ] && [ ! -s /root/.ssh/authorized_keys ]; then
   install -d -m 0700 /root/.ssh
-  printf '%s\n' "$CLAWD_LAB_ROOT_KEY" >/root/.ssh/authorized_keys
+  printf "%s\n" "$root_key" >/root/.ssh/authorized_keys
   chmod 0600 /root/.ssh/authorized_keys
 fi
 install -d -m 0755 /run/sshd

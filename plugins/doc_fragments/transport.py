@@ -25,7 +25,7 @@ options:
     default: true
   ca_path:
     description:
-      - PEM file of the CA that signed the server's certificate, for private CAs (the lab's, for example).
+      - PEM file of the CA that signed the server's certificate, for private CAs.
     type: path
   retries:
     description:

@@ -7,6 +7,8 @@ the role must write the configuration and report it as configured-not-active, wi
 """
 
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -19,7 +21,8 @@ EXPECTED = {
     'timezone': 'applied',
     'ntp': 'configured-not-active',
     'users': 'applied',
-    'ssh': 'configured-not-active',
+    'ssh': 'applied',
+    'python': 'applied',
     'firewall': 'configured-not-active',
     'fail2ban': 'configured-not-active',
     'upgrades': 'configured-not-active',
@@ -45,7 +48,7 @@ def test_report_names_every_feature_once_with_its_status(host, report):
 
 @pytest.mark.parametrize('feature, words', [
     ('ntp', ['no systemd', '(container)']),
-    ('ssh', ['sshd -t', 'no systemd']),
+    ('ssh', ['root login no']),
     ('firewall', ['configured in /etc/ufw but not enabled', 'no netfilter access', '22, 80, 443, 8443']),
     ('fail2ban', ['no systemd', 'no netfilter']),
     ('upgrades', ['no systemd']),
@@ -79,7 +82,8 @@ def test_deploy_user_has_its_key_its_groups_and_sudo(host):
     assert 'docker' in user.groups
     keys = host.file('/home/deploy/.ssh/authorized_keys')
     assert keys.user == 'deploy' and keys.mode == 0o600
-    assert keys.content_string.strip() == KEY
+    assert keys.content_string.strip().splitlines()[-1] == KEY
+    assert len(keys.content_string.strip().splitlines()) == 2  # the lab operator's key, then this one
     sudoers = host.file('/etc/sudoers.d/server_setup_deploy')
     assert sudoers.mode == 0o440
     assert host.run('visudo -cf /etc/sudoers.d/server_setup_deploy').rc == 0
@@ -150,3 +154,27 @@ def test_swap_file_is_formatted_and_in_fstab_but_not_on(host):
 def test_coolify_was_not_installed(host):
     assert not host.file('/root/coolify-install.sh').exists
     assert not host.file('/data/coolify').exists
+
+
+def ssh_login(user):
+    """Log in from the controller as USER with the lab operator's key; the exit code of `true`."""
+    key = os.path.join(os.environ['CLAWD_STATE'], 'secrets', 'ssh', 'id_ed25519')
+    address = os.environ.get('CLAWD_MOLECULE_ADDRESS', '127.0.1.201')
+    return subprocess.run(
+        ['ssh', '-i', key, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'StrictHostKeyChecking=no',
+         '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'ControlMaster=no', '-o', 'ControlPath=none',
+         '%s@%s' % (user, address), 'true'], capture_output=True, text=True, timeout=30, check=False)
+
+
+def test_root_login_is_refused_after_provisioning_and_deploy_gets_in():
+    root = ssh_login('root')
+    assert root.returncode == 255 and 'Permission denied' in root.stderr, root
+    assert ssh_login('deploy').returncode == 0
+
+
+def test_the_modules_python_libraries_are_installed(host):
+    cmd = host.run('/usr/bin/python3 -c "import docker, requests, zstandard, cryptography"')
+    assert cmd.rc == 0, cmd.stderr
+    cmd = host.run('/opt/clawd/venv/bin/python -c "import boto3, docker; print(boto3.__version__)"')
+    assert cmd.rc == 0, cmd.stderr
+    assert tuple(int(part) for part in cmd.stdout.strip().split('.')[:2]) >= (1, 34)

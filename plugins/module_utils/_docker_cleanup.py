@@ -8,14 +8,14 @@
 The plan is computed by pure functions from what the engine's ``/system/df`` answers (images, containers,
 volumes, build cache) and is unit-tested with plain dicts. Rules:
 
-- A candidate (container, image, anonymous volume) must carry every label of the label filter.
-- Stopped containers (exited, created, dead) older than the minimum age are removed, never one with the keep label.
+- A candidate (container, image, anonymous volume) must carry every label of the scope (``name`` or ``name=value``).
+- Stopped containers (exited, created, dead) older than the minimum age are removed, never one carrying the keep marker (a Docker label).
 - Images used by a container that stays (running or not) are protected, and so are the newest N images of each
   repository that matches an app image pattern (the images a rollback needs), and parents of images that stay.
 - Dangling images are removed; older images of app repositories beyond the newest N are removed; other unused
   tagged images only when asked.
 - Named volumes are never removed; unused ones are listed. Unused anonymous volumes are removed only when asked.
-- The build cache carries no labels, so with a label filter it is only measured, never pruned.
+- The build cache carries no labels, so with a scope it is only measured, never pruned.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -46,22 +46,22 @@ class CleanupError(Exception):
     """The engine could not be read or a removal failed; the message says what and why."""
 
 
-def parse_label_filter(items):
+def parse_scope(items):
     """['key', 'key=value'] -> [(key, None), (key, value)]; raises CleanupError on an empty key."""
     parsed = []
     for item in items or []:
         key, sep, value = str(item).partition('=')
         key = key.strip()
         if not key:
-            raise CleanupError('label filter %r has no label name' % (item,))
+            raise CleanupError('scope entry %r has no label name' % (item,))
         parsed.append((key, value if sep else None))
     return parsed
 
 
-def labels_match(labels, label_filter):
-    """True when the labels carry every (key, value) of the parsed filter (value None: the key is enough)."""
+def labels_match(labels, scope):
+    """True when the labels carry every (key, value) of the parsed scope (value None: the key is enough)."""
     labels = labels or {}
-    for key, value in label_filter:
+    for key, value in scope:
         if key not in labels:
             return False
         if value is not None and labels[key] != value:
@@ -106,14 +106,14 @@ def _volume_names(container):
     return [mount.get('Name') for mount in container.get('Mounts') or [] if mount.get('Type') == 'volume' and mount.get('Name')]
 
 
-def plan_containers(containers, now, label_filter, keep_label, min_age_hours, enabled=True):
+def plan_containers(containers, now, scope, keep_marker, min_age_hours, enabled=True):
     """(remove, keep_reasons): stopped containers to remove, each with its reason; reasons for those kept that matched."""
     remove = []
     for container in containers:
         if not enabled or container.get('State') not in STOPPED_STATES:
             continue
         labels = container.get('Labels') or {}
-        if not labels_match(labels, label_filter) or (keep_label and keep_label in labels):
+        if not labels_match(labels, scope) or (keep_marker and keep_marker in labels):
             continue
         age = container_age_hours(container, now)
         if age < min_age_hours:
@@ -124,7 +124,7 @@ def plan_containers(containers, now, label_filter, keep_label, min_age_hours, en
     return remove
 
 
-def plan_images(images, staying_containers, label_filter, app_patterns, keep_app_images,
+def plan_images(images, staying_containers, scope, app_patterns, keep_app_images,
                 dangling=True, app_images=True, unused=False):
     """(remove, protected): images to remove with their reasons, and every protected image with why."""
     used = {}
@@ -151,7 +151,7 @@ def plan_images(images, staying_containers, label_filter, app_patterns, keep_app
     remove = []
     removed_ids = set()
     for image in sorted(images, key=lambda item: (item.get('Created') or 0, item['Id'])):
-        if image['Id'] in protected or not labels_match(image.get('Labels'), label_filter):
+        if image['Id'] in protected or not labels_match(image.get('Labels'), scope):
             continue
         tags = image_tags(image)
         repos = sorted(set(repository_of(tag) for tag in tags))
@@ -178,7 +178,7 @@ def plan_images(images, staying_containers, label_filter, app_patterns, keep_app
     return remove, protected
 
 
-def plan_volumes(volumes, staying_containers, label_filter, prune_anonymous=False):
+def plan_volumes(volumes, staying_containers, scope, prune_anonymous=False):
     """(remove, unused_named): unused anonymous volumes to remove (only when asked), unused named volumes (listed only)."""
     in_use = set()
     for container in staying_containers:
@@ -192,14 +192,14 @@ def plan_volumes(volumes, staying_containers, label_filter, prune_anonymous=Fals
         size = size if isinstance(size, int) and size >= 0 else 0
         entry = {'name': name, 'bytes': size}
         if ANONYMOUS_VOLUME.match(name):
-            if prune_anonymous and labels_match(volume.get('Labels'), label_filter):
+            if prune_anonymous and labels_match(volume.get('Labels'), scope):
                 remove.append(dict(entry, reason='anonymous and unused'))
         else:
             unused_named.append(entry)
     return remove, unused_named
 
 
-def plan_build_cache(records, now, label_filter, min_age_hours, enabled=True):
+def plan_build_cache(records, now, scope, min_age_hours, enabled=True):
     """{enabled, prune, bytes, entries, reason}: the unused build cache older than the minimum age."""
     if not enabled:
         return {'prune': False, 'bytes': 0, 'entries': 0, 'reason': 'build cache cleanup is off'}
@@ -212,9 +212,9 @@ def plan_build_cache(records, now, label_filter, min_age_hours, enabled=True):
             continue
         old.append(record)
     size = sum(record.get('Size') or 0 for record in old)
-    if label_filter:
+    if scope:
         return {'prune': False, 'bytes': 0, 'entries': len(old), 'unlabelled_bytes': size,
-                'reason': 'the build cache carries no labels: with a label filter it is measured (%d bytes), not pruned' % size}
+                'reason': 'the build cache carries no labels: with a scope it is measured (%d bytes), not pruned' % size}
     return {'prune': bool(old), 'bytes': size, 'entries': len(old),
             'until': '%dh' % max(int(min_age_hours), 0),
             'reason': '%d unused build cache record(s) older than %s h' % (len(old), min_age_hours)}
@@ -240,17 +240,17 @@ def _epoch(value):
 
 def make_plan(df, now, options):
     """The whole plan from the engine's df answer (FinishedAt filled in for stopped containers)."""
-    label_filter = parse_label_filter(options.get('label_filter'))
+    scope = parse_scope(options.get('scope'))
     containers = df.get('Containers') or []
-    remove_containers = plan_containers(containers, now, label_filter, options.get('keep_label'),
+    remove_containers = plan_containers(containers, now, scope, options.get('keep_marker'),
                                         options.get('container_min_age_hours', 24), options.get('containers', True))
     removed = set(item['id'] for item in remove_containers)
     staying = [container for container in containers if container.get('Id') not in removed]
-    remove_images, protected = plan_images(df.get('Images') or [], staying, label_filter, options.get('app_image_patterns') or [],
+    remove_images, protected = plan_images(df.get('Images') or [], staying, scope, options.get('app_image_patterns') or [],
                                            options.get('keep_app_images', 5), options.get('dangling_images', True),
                                            options.get('app_images', True), options.get('unused_images', False))
-    remove_volumes, unused_named = plan_volumes(df.get('Volumes') or [], staying, label_filter, options.get('anonymous_volumes', False))
-    build_cache = plan_build_cache(df.get('BuildCache'), now, label_filter, options.get('build_cache_min_age_hours', 24),
+    remove_volumes, unused_named = plan_volumes(df.get('Volumes') or [], staying, scope, options.get('anonymous_volumes', False))
+    build_cache = plan_build_cache(df.get('BuildCache'), now, scope, options.get('build_cache_min_age_hours', 24),
                                    options.get('build_cache', True))
     images_by_id = dict((image['Id'], image) for image in df.get('Images') or [])
     plan = {

@@ -132,7 +132,7 @@ class TelegramClient:
         params = {'drop_pending_updates': True} if drop_pending_updates else {}
         return self.call('deleteWebhook', params)[1]
 
-    def bot_label(self, username=None):
+    def describe_bot(self, username=None):
         """How errors name the bot: ``bot @username`` when known, else ``bot <id>`` (the id is no secret)."""
         if username:
             return 'bot @%s' % username

@@ -144,7 +144,7 @@ if HAS_REQUESTS:
 class TransportResponse:
     """The answer to a request: ``status``, ``headers``, ``text``, ``content``, ``json()``, ``url`` (redacted)."""
 
-    def __init__(self, raw, transport, label):
+    def __init__(self, raw, transport, request_line):
         self.status = raw.status_code
         self.headers = raw.headers
         self.content = raw.content
@@ -152,7 +152,7 @@ class TransportResponse:
         self.url = transport.redact(raw.url)
         self._raw = raw
         self._transport = transport
-        self._label = label
+        self._request_line = request_line
 
     def json(self):
         """The body parsed as JSON; InvalidJSONError (redacted excerpt) when it is not JSON."""
@@ -162,7 +162,7 @@ class TransportResponse:
             pass
         # Raised outside the except block: the decoder's exception holds the unredacted body.
         excerpt = self._transport.redact(self.text[:EXCERPT_LENGTH])
-        raise InvalidJSONError('%s returned HTTP %d with a body that is not JSON: %r' % (self._label, self.status, excerpt),
+        raise InvalidJSONError('%s returned HTTP %d with a body that is not JSON: %r' % (self._request_line, self.status, excerpt),
                                status=self.status, body=self._transport.redact(self.text))
 
     def __repr__(self):
@@ -234,7 +234,7 @@ class Transport:
         """
         method = method.upper()
         url = self._url(path)
-        label = '%s %s' % (method, self.redact(_without_query(url)))
+        request_line = '%s %s' % (method, self.redact(_without_query(url)))
         failure = None
         try:
             prepared = self._session.prepare_request(requests.Request(
@@ -243,7 +243,7 @@ class Transport:
         except (ValueError, TypeError, requests.exceptions.RequestException) as exc:
             failure = 'could not build the request: %s' % self.redact(str(exc))
         if failure is not None:
-            raise TransportError('%s failed: %s' % (label, failure))
+            raise TransportError('%s failed: %s' % (request_line, failure))
 
         budget = self.retries
         while True:
@@ -255,8 +255,8 @@ class Transport:
             # Raised outside the except block so that the requests exception, whose text holds
             # the full URL, is not chained to the TransportError.
             if failure is not None:
-                raise TransportError('%s failed: %s' % (label, failure))
-            response = TransportResponse(raw, self, label)
+                raise TransportError('%s failed: %s' % (request_line, failure))
+            response = TransportResponse(raw, self, request_line)
             if response.status == 429 and self.retry_after_from_body is not None and 429 in self.retry_statuses:
                 budget = _budget_left(raw, budget)
                 wait = self._body_retry_after(response)
@@ -269,7 +269,7 @@ class Transport:
         if expected is not None and response.status not in _statuses(expected):
             body = self.redact(response.text)
             excerpt = body[:EXCERPT_LENGTH] + ('...' if len(body) > EXCERPT_LENGTH else '')
-            raise TransportError('%s returned HTTP %d: %s' % (label, response.status, excerpt.strip() or '(empty body)'),
+            raise TransportError('%s returned HTTP %d: %s' % (request_line, response.status, excerpt.strip() or '(empty body)'),
                                  status=response.status, body=body)
         return response
 

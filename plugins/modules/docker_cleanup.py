@@ -15,15 +15,15 @@ description:
   - Plans a cleanup of the Docker engine from one C(/system/df) answer and removes exactly that plan.
     Unlike M(community.docker.docker_prune) it supports check mode, where the plan lists every container, image and volume it
     would remove, why, and the bytes it frees.
-  - Stopped containers (exited, created, dead) older than O(container_min_age_hours) are removed, never one carrying O(keep_label).
+  - Stopped containers (exited, created, dead) older than O(container_min_age_hours) are removed, never one carrying the Docker label O(keep_marker).
   - Images used by a container that stays (running or not) are never removed, nor the newest O(keep_app_images) images of each
     repository matching O(app_image_patterns) (the images a rollback needs, for example Coolify's C(<app uuid>:<commit>)),
     nor the parents of images that stay. Dangling images are removed, and older images of app repositories beyond the newest
     O(keep_app_images); other unused tagged images only with O(unused_images=true).
   - Named volumes are never removed; unused ones are listed in RV(plan.unused_named_volumes). Unused anonymous volumes are
     removed only with O(anonymous_volumes=true).
-  - With O(label_filter), only containers, images and anonymous volumes carrying every given label are candidates; protection
-    still looks at every container of the engine. The build cache has no labels, so with a filter it is measured, not pruned.
+  - With O(scope), only containers, images and anonymous volumes carrying every given Docker label are candidates; protection
+    still looks at every container of the engine. The build cache has no labels, so with a scope it is measured, not pruned.
   - Bytes freed by images are their unique bytes (size minus the layers they share with other images), so a lower bound.
 author:
   - clawd.ops team (@clawd-ops)
@@ -41,16 +41,17 @@ attributes:
   platform:
     platforms: posix
 options:
-  label_filter:
+  scope:
     description:
-      - Labels (C(name) or C(name=value)) that a container, image or anonymous volume must all carry to be removed.
+      - Only objects with all these Docker labels (C(name) or C(name=value)) are candidates, that is the containers, images
+        and anonymous volumes that may be removed.
       - Empty means every object is a candidate (the protection rules still apply).
     type: list
     elements: str
     default: []
-  keep_label:
+  keep_marker:
     description:
-      - A stopped container carrying this label (whatever its value) is never removed.
+      - A stopped container carrying this Docker label (whatever its value) is kept, never removed.
     type: str
     default: clawd.ops.keep
   containers:
@@ -89,7 +90,7 @@ options:
     type: bool
     default: false
   build_cache:
-    description: Prune the unused build cache older than O(build_cache_min_age_hours) (only without O(label_filter)).
+    description: Prune the unused build cache older than O(build_cache_min_age_hours) (only without O(scope)).
     type: bool
     default: true
   build_cache_min_age_hours:
@@ -114,12 +115,12 @@ EXAMPLES = r'''
 - name: Remove stopped containers older than a day and dangling images, except those labelled to keep
   clawd.ops.docker_cleanup:
     container_min_age_hours: 24
-    keep_label: com.example.keep
+    keep_marker: com.example.keep
     app_image_patterns: ["????????????????????????"]
 
 - name: Clean up only what carries a label (a shared engine)
   clawd.ops.docker_cleanup:
-    label_filter: [com.example.owner=maintenance]
+    scope: [com.example.owner=maintenance]
     container_min_age_hours: 0
 '''
 
@@ -213,8 +214,8 @@ def _diff(plan):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            label_filter=dict(type='list', elements='str', default=[]),
-            keep_label=dict(type='str', default='clawd.ops.keep'),
+            scope=dict(type='list', elements='str', default=[]),
+            keep_marker=dict(type='str', default='clawd.ops.keep'),
             containers=dict(type='bool', default=True),
             container_min_age_hours=dict(type='int', default=24),
             dangling_images=dict(type='bool', default=True),

@@ -208,7 +208,7 @@ def fail(module, client, action, exc, username=None):
             username = client.get_me().get('username')
         except (TelegramError, AttributeError):
             username = None
-    module.fail_json(msg='Failed to %s for %s: %s' % (action, client.bot_label(username), exc))
+    module.fail_json(msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc))
 
 
 def attempt(module, client, action, username, func, *args):

@@ -122,7 +122,7 @@ def main():
         result['webhook'] = normalise_info(client.get_webhook_info())
     except TelegramError as exc:
         username = (result.get('bot') or {}).get('username')
-        module.fail_json(msg='Failed to %s for %s: %s' % (action, client.bot_label(username), exc), **result)
+        module.fail_json(msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc), **result)
     finally:
         client.close()
     result['webhook_set'] = bool(result['webhook']['url'])

@@ -28,7 +28,7 @@ def container(ident, state='exited', image_id='sha256:app', labels=None, created
             'Mounts': [{'Type': 'volume', 'Name': name} for name in volumes]}
 
 
-OPTIONS = dict(label_filter=[], keep_label='clawd.ops.keep', containers=True, container_min_age_hours=24, dangling_images=True,
+OPTIONS = dict(scope=[], keep_marker='clawd.ops.keep', containers=True, container_min_age_hours=24, dangling_images=True,
                app_image_patterns=[UUID], keep_app_images=2, app_images=True, unused_images=False, anonymous_volumes=False,
                build_cache=True, build_cache_min_age_hours=24)
 
@@ -37,15 +37,15 @@ def plan(df, **changes):
     return dc.make_plan(df, NOW, dict(OPTIONS, **changes))
 
 
-def test_label_filter_parsing_and_matching():
-    parsed = dc.parse_label_filter(['owner=test', 'scenario'])
+def test_scope_parsing_and_matching():
+    parsed = dc.parse_scope(['owner=test', 'scenario'])
     assert parsed == [('owner', 'test'), ('scenario', None)]
     assert dc.labels_match({'owner': 'test', 'scenario': ''}, parsed)
     assert not dc.labels_match({'owner': 'other', 'scenario': 'x'}, parsed)
     assert not dc.labels_match({'owner': 'test'}, parsed)
     assert dc.labels_match(None, [])
     with pytest.raises(dc.CleanupError):
-        dc.parse_label_filter(['=value'])
+        dc.parse_scope(['=value'])
 
 
 def test_repository_of_keeps_a_registry_port():
@@ -54,7 +54,7 @@ def test_repository_of_keeps_a_registry_port():
     assert dc.repository_of('registry:5000/app') == 'registry:5000/app'
 
 
-def test_stopped_containers_by_age_and_keep_label_never_running_ones():
+def test_stopped_containers_by_age_and_keep_marker_never_running_ones():
     df = {'Containers': [
         container('old'),
         container('young', finished=NOW - 2 * HOUR),
@@ -71,11 +71,11 @@ def test_stopped_containers_by_age_and_keep_label_never_running_ones():
     assert plan(df, containers=False)['containers'] == []
 
 
-def test_the_label_filter_limits_every_candidate():
+def test_the_scope_limits_every_candidate():
     df = {'Containers': [container('mine', labels=SCENARIO), container('theirs')],
           'Images': [image('d1', labels=SCENARIO), image('d2', labels={'owner': 'other'})],
           'Volumes': [{'Name': 'f' * 64, 'Labels': SCENARIO}, {'Name': 'e' * 64, 'Labels': None}]}
-    found = plan(df, label_filter=['owner=test'], anonymous_volumes=True)
+    found = plan(df, scope=['owner=test'], anonymous_volumes=True)
     assert [item['name'] for item in found['containers']] == ['mine']
     assert [item['id'] for item in found['images']] == ['sha256:d1']
     assert [item['name'] for item in found['volumes']] == ['f' * 64]
@@ -145,7 +145,7 @@ def test_volumes_of_removed_containers_become_unused():
     assert plan(df, anonymous_volumes=True, containers=False)['volumes'] == []
 
 
-def test_build_cache_by_age_and_never_with_a_label_filter():
+def test_build_cache_by_age_and_never_with_a_scope():
     records = [{'ID': 'x', 'Size': 1000, 'InUse': False, 'Shared': False, 'LastUsedAt': '2020-01-01T00:00:00.123456789Z'},
                {'ID': 'y', 'Size': 5, 'InUse': True, 'Shared': False, 'LastUsedAt': None},
                {'ID': 'z', 'Size': 7, 'InUse': False, 'Shared': False, 'LastUsedAt': NOW - HOUR}]
@@ -153,7 +153,7 @@ def test_build_cache_by_age_and_never_with_a_label_filter():
     assert found['build_cache']['prune'] and found['build_cache']['bytes'] == 1000
     assert found['build_cache']['until'] == '24h'
     assert found['counts']['build_cache_entries'] == 1
-    filtered = plan({'BuildCache': records}, label_filter=['owner=test'])
+    filtered = plan({'BuildCache': records}, scope=['owner=test'])
     assert not filtered['build_cache']['prune'] and filtered['build_cache']['bytes'] == 0
     assert 'not pruned' in filtered['build_cache']['reason']
     assert not plan({'BuildCache': records}, build_cache=False)['build_cache']['prune']

@@ -170,10 +170,10 @@ def test_body_that_is_not_json(tg):
     assert str(info.value) == 'HTTP 500: Internal Server Error'
 
 
-def test_bot_label():
+def test_describe_bot():
     c = TelegramClient(TOKEN, 'http://127.0.0.1:9')
-    assert c.bot_label('client_bot') == 'bot @client_bot'
-    assert c.bot_label() == 'bot 555111'
+    assert c.describe_bot('client_bot') == 'bot @client_bot'
+    assert c.describe_bot() == 'bot 555111'
 
 
 # --------------------------------------------------------------------------- validation

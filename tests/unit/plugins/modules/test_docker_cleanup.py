@@ -74,7 +74,7 @@ def engine(monkeypatch):
     return client.api
 
 
-ARGS = {'label_filter': ['owner=test'], 'container_min_age_hours': 1}
+ARGS = {'scope': ['owner=test'], 'container_min_age_hours': 1}
 
 
 def test_check_mode_shows_the_plan_and_removes_nothing(engine, results):

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -88,7 +87,7 @@ def run(workdir, extra, env_extra):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--tasks', type=int, default=40, help='tasks per run (a multiple of 4)')
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--address', default='127.0.1.240')
@@ -111,7 +110,7 @@ def main():
             found = {}
             for way, extra, env_extra in ways(name, args.address):
                 run(workdir, extra, env_extra)  # warm-up: connection, host key, interpreter
-                found[way] = [run(workdir, extra, env_extra) for _ in range(args.runs)]
+                found[way] = [run(workdir, extra, env_extra) for attempt in range(args.runs)]
     finally:
         subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)
     base = statistics.median(found['docker']) / tasks

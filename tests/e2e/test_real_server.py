@@ -52,7 +52,7 @@ def bare_host_fixture():
     subprocess.run(['docker', 'run', '-d', '--name', name, '--network', 'host', '-e', 'CLAWD_LAB_SSH_LISTEN=' + SPARE_ADDRESS,
                     '-e', 'CLAWD_LAB_ROOT_KEY=' + key, BARE_IMAGE], check=True, capture_output=True)
     try:
-        for _ in range(50):
+        for attempt in range(50):  # pylint: disable=unused-variable
             if ssh('root', SPARE_ADDRESS).returncode == 0:
                 break
             time.sleep(0.2)

@@ -5,7 +5,7 @@
 # setting is Debian's default (root login by key only) or what provisioning writes; a SIGHUP
 # (reload) re-reads them.
 set -eu
-: "${CLAWD_LAB_SSH_LISTEN:?set CLAWD_LAB_SSH_LISTEN to this host's address}"
+: "${CLAWD_LAB_SSH_LISTEN:?set CLAWD_LAB_SSH_LISTEN to the address of this host}"
 ssh-keygen -A >/dev/null
 case ${CLAWD_LAB_ROOT_KEY:-} in ssh-*) root_key=$CLAWD_LAB_ROOT_KEY ;; *) root_key= ;; esac
 if [ -n "$root_key" ] && [ ! -s /root/.ssh/authorized_keys ]; then

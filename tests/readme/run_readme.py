@@ -137,7 +137,8 @@ def bash_script(commands, records):
     """One bash script: the preamble, then each command between its begin and end markers."""
     parts = [BASH_PREAMBLE % {'root': shlex.quote(ROOT), 'records': shlex.quote(records), 'count': len(commands)}]
     for i, (number, shown, run) in enumerate(commands, 1):
-        parts.append('__readme_begin %d %d %s\n%s\n__readme_end $?\n' % (i, number, shlex.quote(run if run == shown else '%s   (runs as: %s)' % (shown, run)), run))
+        title = run if run == shown else '%s   (runs as: %s)' % (shown, run)
+        parts.append('__readme_begin %d %d %s\n%s\n__readme_end $?\n' % (i, number, shlex.quote(title), run))
     return ''.join(parts)
 
 

@@ -294,10 +294,18 @@ def client_from_env():
 
 def read_engine(client):
     """The engine's df answer, with FinishedAt (epoch seconds) added to each stopped container."""
-    try:
-        df = client.api.df()
-    except Exception as exc:  # pylint: disable=broad-except
-        raise CleanupError('could not read the disk usage of the Docker engine: %s' % exc)
+    # The engine answers one /system/df at a time; another client's (500 "a disk usage operation is already
+    # running") is waited out, with backoff.
+    delay = 0.5
+    while True:
+        try:
+            df = client.api.df()
+            break
+        except Exception as exc:  # pylint: disable=broad-except
+            if 'disk usage operation is already running' not in str(exc) or delay > 8:
+                raise CleanupError('could not read the disk usage of the Docker engine: %s' % exc)
+            time.sleep(delay)
+            delay *= 2
     for container in df.get('Containers') or []:
         if container.get('State') in STOPPED_STATES:
             try:

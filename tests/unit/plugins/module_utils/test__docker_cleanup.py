@@ -221,3 +221,39 @@ def test_execute_removes_exactly_the_plan_and_reports_failures():
     removed, errors = dc.execute(FakeClient(api), the_plan)
     assert errors == ['Failed to remove container old: conflict: in use']
     assert removed['containers'] == []
+
+
+class _BusyEngine:
+    """An engine client whose /system/df answers 'already running' a number of times, then its df."""
+
+    def __init__(self, busy, error='500 Server Error: a disk usage operation is already running'):
+        self.calls = 0
+        self.busy = busy
+        self.error = error
+        self.api = self
+
+    def df(self):
+        self.calls += 1
+        if self.calls <= self.busy:
+            raise RuntimeError(self.error)
+        return {'Images': [], 'Containers': [], 'Volumes': [], 'BuildCache': []}
+
+
+def test_read_engine_waits_out_another_clients_disk_usage_request(monkeypatch):
+    slept = []
+    monkeypatch.setattr(dc.time, 'sleep', slept.append)
+    engine = _BusyEngine(busy=2)
+    assert dc.read_engine(engine)['Images'] == []
+    assert engine.calls == 3 and slept == [0.5, 1.0]
+
+
+def test_read_engine_gives_up_on_a_busy_engine_and_at_once_on_other_errors(monkeypatch):
+    slept = []
+    monkeypatch.setattr(dc.time, 'sleep', slept.append)
+    with pytest.raises(dc.CleanupError, match='already running'):
+        dc.read_engine(_BusyEngine(busy=100))
+    assert slept == [0.5, 1.0, 2.0, 4.0, 8.0]
+    slept.clear()
+    with pytest.raises(dc.CleanupError, match='could not read the disk usage of the Docker engine: boom'):
+        dc.read_engine(_BusyEngine(busy=1, error='boom'))
+    assert slept == []

@@ -58,6 +58,8 @@ def main():
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
     if args.lab_up:
         subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'up', '--hosts', str(args.lab_up)], cwd=REPO, env=env)
+        # New lab hosts are bare servers: first contact as root, as on a new VPS.
+        subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'provision'], cwd=REPO, env=env)
     workdir = args.workdir or tempfile.mkdtemp(prefix='clawd-daily-bench-')
     os.makedirs(workdir, exist_ok=True)
     hosts = count_hosts(args.inventory, args.pattern, env)

@@ -91,8 +91,12 @@ def main():
     parser.add_argument('--tasks', type=int, default=40, help='tasks per run (a multiple of 4)')
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--address', default='127.0.1.240')
-    parser.add_argument('--image', default='clawd-lab-host-prepared:latest')
+    parser.add_argument('--image', help='a prepared lab host image (default: the one of this lab, made if missing)')
     args = parser.parse_args()
+    if not args.image:
+        # The prepared image carries this lab's key: ask the lab's own script for its tag.
+        args.image = subprocess.run(['bash', '-c', '. scripts/lib.sh && ensure_lab_images >/dev/null && ensure_prepared_host_image'],
+                                    cwd=REPO, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
     rounds = max(1, args.tasks // 4)
     tasks = rounds * 4 + rounds  # each round is one include too
     name = 'clawd-connection-bench'

@@ -169,18 +169,13 @@ def judge_bot(registered, thresholds=None, measured_at=None):
     if found is None:
         return unknown('bot_round_trip', _why_not_run(registered, 'the bot'), unit='s', warning=warning, critical=critical, measured_at=measured_at)
     seconds = round(found['elapsed_ms'] / 1000.0, 3) if found.get('elapsed_ms') is not None else None
-    details = dict((k, found.get(k)) for k in ('status', 'confirmed', 'reply') if found.get(k) is not None)
+    details = dict((k, found.get(k)) for k in ('status',) if found.get(k) is not None)
     if found.get('status') != 200:
         reason = 'the bot did not answer /status: %s' % (found.get('error') or found.get('msg') or 'HTTP %s' % found.get('status'))
         return make_result('bot_round_trip', 'critical', reason, seconds, 's', warning, critical, measured_at, details)
-    if found.get('confirmed') is False:
-        reason = 'the bot took the /status update in %s s, but its reply never reached the Bot API: %s' % (
-            format_number(seconds), found.get('error') or 'not found')
-        return make_result('bot_round_trip', 'critical', reason, seconds, 's', warning, critical, measured_at, details)
     result = judge('bot_round_trip', seconds, warning, critical, unit='s', measured_at=measured_at, details=details)
-    result['reason'] = 'the bot answered /status in %s s%s (warning at %s s, critical at %s s)' % (
-        format_number(seconds), ' and its reply reached the Bot API' if found.get('confirmed') else '',
-        format_number(warning), format_number(critical))
+    result['reason'] = 'the bot answered /status in %s s (warning at %s s, critical at %s s)' % (
+        format_number(seconds), format_number(warning), format_number(critical))
     return result
 
 

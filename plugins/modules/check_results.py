@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: check_results
 short_description: Judge what the daily checks measured on every host into check results
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - 'Takes, per host, the registered results of the tasks that measured it (M(clawd.ops.host_checks), M(clawd.ops.app_health),
     M(clawd.ops.backup_verify), M(clawd.ops.telegram_webhook_info), M(community.crypto.get_certificate), M(clawd.ops.telegram_bot_probe))

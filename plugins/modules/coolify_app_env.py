@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: coolify_app_env
 short_description: Ensure environment variables of a Coolify application are present or absent
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the environment variables of a Coolify v4 application, compares them with O(env), and sends the missing or different
     ones in one bulk update (C(PATCH /applications/{uuid}/envs/bulk), an upsert by key), or deletes them with O(state=absent).

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: coolify_deploy
 short_description: Deploy, pin or roll back a Coolify application and wait for the deployment to end
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Queues a deployment of a Coolify v4 application (by O(uuid)) or of every application with a tag (O(tag)) with C(POST /deploy),
     and waits until each deployment is C(finished), C(failed) or C(cancelled-by-user).

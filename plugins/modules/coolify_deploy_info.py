@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: coolify_deploy_info
 short_description: Read a Coolify application, its deployment history, one deployment and its rollback images
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the Coolify server version and, when O(uuid) is given, the application (status, fqdn, commit...),
     its recent deployments, newest first, and (Coolify 4.3.0 and later) the images it can be rolled back to.

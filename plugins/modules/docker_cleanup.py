@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: docker_cleanup
 short_description: Safe Docker cleanup that says what it would remove and how many bytes that frees
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Plans a cleanup of the Docker engine from one C(/system/df) answer and removes exactly that plan.
     Unlike M(community.docker.docker_prune) it supports check mode, where the plan lists every container, image and volume it

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: host_checks
 short_description: Measure a host's containers, disk, memory, CPU, logs and DNS in one call and judge each against thresholds
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - The host side of the daily checks, in one module call so that a host costs one round trip.
   - 'Each check of O(checks) gives one result: C(check), C(status) (V(ok), V(warning), V(critical) or V(unknown)), C(value), C(unit),

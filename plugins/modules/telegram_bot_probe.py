@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: telegram_bot_probe
 short_description: Send a bot a command through its webhook, as Telegram would, and time its answer
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - POSTs a Telegram Update carrying a message with O(text) (V(/status) by default) from chat O(chat_id) to the bot's webhook O(url),
     with the C(X-Telegram-Bot-Api-Secret-Token) header as Telegram sends it, and measures how long the webhook takes to answer.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: telegram_webhook
 short_description: Set or delete a Telegram bot's webhook
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the bot's webhook (C(getWebhookInfo)), compares it with the options and calls C(setWebhook)
     or C(deleteWebhook) only when something differs. When nothing differs it makes one API call

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: telegram_webhook_info
 short_description: Read a Telegram bot's webhook and its health
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Asks the Bot API for the bot's own details (C(getMe), which also proves the token works) and its
     webhook (C(getWebhookInfo)), that is its URL, pending updates and latest delivery error.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: twilio_number
 short_description: Own a Twilio phone number and keep its webhooks configured
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Makes sure a Twilio account owns a phone number, buying it when needed, and that the number's
     friendly name, SMS and voice webhooks and status callback are as given. Drift is fixed; options

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: twilio_webhook_probe
 short_description: Send an app's Twilio webhooks a signed call and message, as Twilio would, and check the TwiML answers
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Sends the app's voice URL (O(voice_url)) the request Twilio makes for an incoming call to O(phone_number), and its SMS URL
     (O(sms_url)) the request Twilio makes for an incoming message, each signed with the account's auth token exactly as Twilio

@@ -33,16 +33,31 @@ differs from inventories/production.example is someone's real inventory: the run
 When scripts/test sets CLAWD_TEST_HOSTS (and CLAWD_LAB_HOSTS is unset), the README's ``scripts/lab up`` keeps
 that many lab hosts: CLAWD_LAB_HOSTS is its default.
 
+Verbosity and secrets: every command runs with ANSIBLE_VERBOSITY=4 in its environment (so each playbook runs as
+with -vvvv while the commands stay what an operator types), and its whole output (stdout and stderr) is searched
+for every secret the lab holds: each file in .lab/secrets (the SSH key by the lines of its body), the bot tokens
+the Telegram stand-in issues to the lab hosts, and literal secret variables of inventories/lab (in their raw,
+URL-encoded and JSON-escaped forms, and the Basic auth header of the Twilio account). Output is printed and
+logged (tests/output/readme/run.log) with every secret replaced by ``<redacted:NAME>``; a secret never appears in
+what this runner prints or writes. A secret found fails the run (exit 3) naming the command and the secret's
+NAME, never its value. Identifiers kept with the secrets (the Twilio account SID, the S3 access key id: the
+public halves of a credential, in every API URL) are reported as notes, not failures.
+
 Output: each command as it starts, its own output, then ``README [i/n] exit <code> in <s> s: <command>``; at
 the end a table of wall times and one summary line, ``README: 14 commands ran, all passed in 512 s`` or
-``README: command 5 of 14 failed (exit 2) after 63 s: <command>``.
+``README: command 5 of 14 failed (exit 2) after 63 s: <command>`` or
+``README: secrets leaked in the output of 1 command: command 14 (...): telegram_bot_token (issued to lab host 1)``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import base64
 import filecmp
+import hashlib
+import io
+import json
 import os
 import re
 import shlex
@@ -51,6 +66,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from urllib.parse import quote, quote_plus
+
+import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 INVENTORY_LINE = 'INVENTORY=inventories/production'
@@ -59,6 +77,19 @@ LAB_DOWN = 'scripts/lab down'
 OUTPUTS = ('dist', 'collections')
 COPIED_INVENTORY = os.path.join('inventories', 'production')
 EXAMPLE_INVENTORY = os.path.join('inventories', 'production.example')
+LAB_INVENTORY = os.path.join(ROOT, 'inventories', 'lab')
+LOG_DIR = os.path.join(ROOT, 'tests', 'output', 'readme')
+VERBOSITY = '4'
+# Kept with the secrets, but the public half of a credential (in every Twilio API URL; the AWS access key id):
+# found in the output, they are noted, not failed.
+IDENTIFIERS = ('twilio_account_sid', 's3_access_key')
+# The Telegram stand-in issues lab host N the bot <7100000000 + N>:AA<sha256(issuer key:id)[:33]> (inventories/lab).
+BOT_ID_BASE = 7100000000
+LAB_HOST_INDEXES = range(0, 65)
+# Shorter forms would match by chance; every lab secret is far longer.
+MIN_SECRET_LENGTH = 12
+SECRET_VAR = re.compile(r'(secret|token|password|passwd|private_key|api_key|auth)', re.I)
+MARKER = re.compile(r'^==> README \[(\d+)/\d+\]')
 
 
 class ReadmeError(Exception):
@@ -153,6 +184,140 @@ def read_records(path):
     return results
 
 
+def _read(path):
+    with io.open(path, encoding='utf-8', errors='replace') as f:
+        return f.read()
+
+
+def _inventory_secrets(folder):
+    """{variable: value} of the literal (untemplated) string values of secret-looking variables in the inventory's vars files."""
+    found = {}
+    for top, dummy, files in os.walk(folder):
+        for name in sorted(files):
+            if not name.endswith(('.yml', '.yaml')) or name.endswith('.docker.yml'):
+                continue
+            try:
+                data = yaml.safe_load(_read(os.path.join(top, name)))
+            except (yaml.YAMLError, IOError, OSError):
+                continue
+            for key, value in (data.items() if isinstance(data, dict) else ()):
+                if SECRET_VAR.search(str(key)) and isinstance(value, str) and '{{' not in value and '{%' not in value:
+                    found[str(key)] = value.strip()
+    return found
+
+
+def lab_secrets(secrets_dir, inventory=LAB_INVENTORY):
+    """{NAME: [value, ...]} of every secret the lab holds (see the module docstring); missing files are skipped."""
+    secrets = {}
+    if os.path.isdir(secrets_dir):
+        for name in sorted(os.listdir(secrets_dir)):
+            path = os.path.join(secrets_dir, name)
+            if os.path.isfile(path):
+                value = _read(path).strip()
+                if value:
+                    secrets[name] = [value]
+        ssh = os.path.join(secrets_dir, 'ssh')
+        if os.path.isdir(ssh):
+            for name in sorted(os.listdir(ssh)):
+                path = os.path.join(ssh, name)
+                if name.endswith('.pub') or not os.path.isfile(path):
+                    continue
+                body = [line.strip() for line in _read(path).splitlines() if line.strip() and not line.startswith('-----')]
+                if body:
+                    secrets['ssh/%s' % name] = body
+    issuer = (secrets.get('telegram_bot_issuer_key') or [''])[0]
+    if issuer:
+        for index in LAB_HOST_INDEXES:
+            bot_id = BOT_ID_BASE + index
+            digest = hashlib.sha256(('%s:%s' % (issuer, bot_id)).encode('utf-8')).hexdigest()[:33]
+            secrets['telegram_bot_token (issued to lab host %d)' % index] = ['%d:AA%s' % (bot_id, digest)]
+    for key, value in _inventory_secrets(inventory).items():
+        secrets.setdefault('inventory variable %s' % key, [value])
+    sid, auth = (secrets.get('twilio_account_sid') or [''])[0], (secrets.get('twilio_auth_token') or [''])[0]
+    if sid and auth:
+        secrets['twilio_auth_token'].append(base64.b64encode(('%s:%s' % (sid, auth)).encode('utf-8')).decode('ascii'))
+    return secrets
+
+
+def secret_forms(value):
+    """The forms a secret value takes in output: raw, URL-encoded, JSON-escaped, and its part after a "1|" id prefix."""
+    forms = {value, quote(value, safe=''), quote(value), quote_plus(value), json.dumps(value)[1:-1]}
+    if '|' in value:
+        forms.add(value.split('|', 1)[1])
+    return sorted((form for form in forms if len(form) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+
+
+class SecretScanner(object):
+    """Finds and redacts the lab's secrets in output, line by line; reload() re-reads them (scripts/lab up may make them)."""
+
+    def __init__(self, secrets_dir, inventory=LAB_INVENTORY):
+        self.secrets_dir = secrets_dir
+        self.inventory = inventory
+        self.names = {}
+        self.pattern = None
+        self.reload()
+
+    def reload(self):
+        names = {}
+        for name, values in lab_secrets(self.secrets_dir, self.inventory).items():
+            for value in values:
+                for form in secret_forms(value):
+                    names.setdefault(form, name)
+        self.names = names
+        forms = sorted(names, key=len, reverse=True)
+        self.pattern = re.compile('|'.join(re.escape(form) for form in forms)) if forms else None
+
+    def scan(self, text):
+        """(text with every secret replaced by <redacted:NAME>, sorted names of the secrets found)."""
+        if self.pattern is None:
+            return text, []
+        found = set()
+
+        def replace(match):
+            name = self.names[match.group(0)]
+            found.add(name)
+            return '<redacted:%s>' % name
+        return self.pattern.sub(replace, text), sorted(found)
+
+
+def run_scanned(script, env, scanner, out, log):
+    """Run the script, print and log its output redacted; return (exit code, {command index: {secret name: times}})."""
+    leaks = {}
+    current = 0
+    proc = subprocess.Popen(['bash', script], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    for raw in iter(proc.stdout.readline, b''):
+        line = raw.decode('utf-8', 'replace')
+        marker = MARKER.match(line)
+        if marker:
+            current = int(marker.group(1))
+            scanner.reload()
+        clean, found = scanner.scan(line)
+        for name in found:
+            per_command = leaks.setdefault(current, {})
+            per_command[name] = per_command.get(name, 0) + 1
+        out.write(clean)
+        out.flush()
+        log.write(clean)
+    proc.stdout.close()
+    return proc.wait(), leaks
+
+
+def leak_report(leaks, commands):
+    """(lines naming each command whose output held a secret and the secrets' names, the failing ones)."""
+    lines = []
+    failing = {}
+    for index in sorted(leaks):
+        shown = commands[index - 1][1] if 0 < index <= len(commands) else '(before the first command)'
+        for name, times in sorted(leaks[index].items()):
+            identifier = name in IDENTIFIERS
+            lines.append('README: %s %s in the output of command %d (%d times): %s' % (
+                'note: identifier' if identifier else 'secret', name, index, times, shown))
+            if not identifier:
+                failing.setdefault(index, []).append(name)
+    return lines, failing
+
+
 def tracked(path):
     """Whether git tracks anything under path (then it is not ours to remove)."""
     try:
@@ -224,17 +389,23 @@ def main(argv=None):
     env = dict(os.environ)
     if env.get('CLAWD_TEST_HOSTS') and not env.get('CLAWD_LAB_HOSTS'):
         env['CLAWD_LAB_HOSTS'] = env['CLAWD_TEST_HOSTS']
+    env['ANSIBLE_VERBOSITY'] = VERBOSITY
+    scanner = SecretScanner(os.path.join(env.get('CLAWD_STATE') or os.path.join(ROOT, '.lab'), 'secrets'))
+    os.makedirs(LOG_DIR, exist_ok=True)
+    log_path = os.path.join(LOG_DIR, 'run.log')
     workdir = tempfile.mkdtemp(prefix='clawd-readme-')
     records = os.path.join(workdir, 'records')
     script = os.path.join(workdir, 'readme.sh')
     open(records, 'w').close()
     with open(script, 'w') as f:
         f.write(bash_script(commands, records))
-    print('README: running %d commands from %s in one bash session (INVENTORY=inventories/lab)' % (len(commands), args.readme))
+    print('README: running %d commands from %s in one bash session (INVENTORY=inventories/lab, ANSIBLE_VERBOSITY=%s, '
+          'output searched for the lab\'s secrets, redacted log %s)' % (len(commands), args.readme, VERBOSITY, log_path))
     sys.stdout.flush()
     started = time.time()
     try:
-        rc = subprocess.call(['bash', script], cwd=ROOT, env=env, stdin=subprocess.DEVNULL)
+        with io.open(log_path, 'w', encoding='utf-8') as log:
+            rc, leaks = run_scanned(script, env, scanner, sys.stdout, log)
         results = read_records(records)
     finally:
         if not args.keep:
@@ -248,18 +419,34 @@ def main(argv=None):
             print('  %2d  %7.1f s  exit %-3d %s' % (i, results[i][1], results[i][0], shown))
         else:
             print('  %2d        -            %s' % (i, shown))
+    lines, failing = leak_report(leaks, commands)
+    for line in lines:
+        print(line)
+    leaked = None
+    if failing:
+        leaked = 'README: secrets leaked in the output of %d command%s: %s' % (
+            len(failing), '' if len(failing) == 1 else 's', '; '.join(
+                'command %d (%s): %s' % (index, commands[index - 1][1] if 0 < index <= len(commands) else 'before the first',
+                                         ', '.join(names)) for index, names in sorted(failing.items())))
     if 0 in results:
         print('README: the session failed before its first command (exit %d): is .venv there?' % results[0][0])
         return results[0][0]
     failed = [i for i in sorted(results) if results[i][0] != 0]
     if failed:
         i = failed[0]
+        if leaked:
+            print(leaked)
         print('README: command %d of %d failed (exit %d) after %.0f s: %s' % (i, len(commands), results[i][0], results[i][1], commands[i - 1][1]))
         return results[i][0]
     if rc != 0 or len(results) != len(commands):
+        if leaked:
+            print(leaked)
         print('README: the run stopped after %d of %d commands (bash exit %d)' % (len(results), len(commands), rc))
         return rc or 1
-    print('README: %d commands ran, all passed in %.0f s' % (len(commands), total))
+    if leaked:
+        print(leaked)
+        return 3
+    print('README: %d commands ran, all passed in %.0f s, no secret in their output at verbosity %s' % (len(commands), total, VERBOSITY))
     return 0
 
 

@@ -9,16 +9,23 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: deploy_lock
-short_description: Take or release the deploy lock of a host, so that two deploys or rollbacks never overlap
+short_description: Take, renew or release the operations lock of a host, so that deploys, rollbacks, restores and backups never overlap
 version_added: 0.1.0
 description:
-  - Takes (O(state=present)) or releases (O(state=absent)) a lock file on the target host that names the run holding it.
+  - Takes or renews (O(state=present)) or releases (O(state=absent)) the host-wide operations lock, a file on the target
+    host that names the run holding it. Deploy, rollback, restore, backup and retention share this one lock.
+  - The lock is a lease. It records when it was taken (C(taken_at)), last renewed (C(renewed_at)) and when the lease
+    ends (C(expires_at), the renewal plus O(hold_for)).
   - The lock is created atomically (a complete file is hard-linked into place, or created with C(O_EXCL) where links
     do not work), so of two runs that race, exactly one gets it.
-  - A lock held by another run fails the task, unless it is older than O(stale_after); then it is taken over, with a
-    warning naming the old holder. A lock held by the same O(run_id) is kept (no change), so the task is idempotent.
+  - A lock held by another run fails the task, naming the holder and its lease. Only after its C(expires_at) may another
+    run take it over, with a warning naming the old holder.
+  - A lock held by the same O(run_id) is renewed; the lease then ends O(hold_for) from now, or later if it already did
+    (a renewal never shortens a lease, so a nested role's short renewal keeps its caller's long lease). A live run renews
+    its lease before each long phase, with a O(hold_for) that covers that phase's worst case, so it is never taken over.
   - A lock that cannot be read or parsed counts as held by someone; the task fails and says so.
-  - Releasing removes the lock only when this run holds it, or with O(force=true).
+  - Releasing removes the lock only when this run holds it, or with O(force=true). A role that nests inside another one
+    (same run id) releases the lock only if its own take had RV(acquired=true).
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
@@ -26,7 +33,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: In check mode the module reads the lock and reports whether it would take or release it; it writes nothing.
+    details: In check mode the module reads the lock and reports whether it would take, renew or release it; it writes nothing.
   diff_mode:
     support: full
     details: The lock content before and after.
@@ -38,7 +45,7 @@ options:
     type: path
     required: true
   state:
-    description: V(present) takes the lock, V(absent) releases it.
+    description: V(present) takes or renews the lock, V(absent) releases it.
     type: str
     choices: [present, absent]
     default: present
@@ -50,13 +57,17 @@ options:
     description: Who holds the lock, free text; V(user@controller) is the habit. Defaults to the remote user and host.
     type: str
   purpose:
-    description: Why the lock is held, for example V(deploy) or V(rollback).
+    description: Why the lock is held, for example V(deploy), V(rollback), V(restore) or V(backup).
     type: str
     default: deploy
-  stale_after:
-    description: Seconds after which a lock held by another run counts as abandoned and may be taken over.
+  hold_for:
+    description:
+      - The lease, in seconds from now; until it ends no other run may take the lock over.
+      - Cover the worst case of the phase that follows, and renew before the next one.
+      - A lock written before locks were leases (no C(expires_at)) ends this long after it was taken.
     type: int
     default: 3600
+    aliases: [stale_after]
   force:
     description:
       - With O(state=absent), remove the lock even when another run holds it, or when it cannot be read.
@@ -66,26 +77,65 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Take the deploy lock
+- name: Take the operations lock for the deployment's first phase
   clawd.ops.deploy_lock:
     path: /var/lib/clawd/deploy.lock
     run_id: "{{ deploy_run_id }}"
     owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ lookup('ansible.builtin.pipe', 'hostname') }}"
     purpose: deploy
+    hold_for: 1800
+  register: deploy_lock
 
-- name: Release the deploy lock
+- name: Renew the lease before a long phase
+  clawd.ops.deploy_lock:
+    path: /var/lib/clawd/deploy.lock
+    run_id: "{{ deploy_run_id }}"
+    purpose: deploy
+    hold_for: 2000
+
+- name: Release the lock, only if this role took it
   clawd.ops.deploy_lock:
     path: /var/lib/clawd/deploy.lock
     run_id: "{{ deploy_run_id }}"
     state: absent
+  when: deploy_lock.acquired | default(false)
 '''
 
 RETURN = r'''
 acquired:
-  description: Whether this run holds the lock after the task (would hold it, in check mode).
+  description:
+    - Whether this task took the lock (it was free, or another run's lease had ended), or would in check mode.
+    - V(false) when this run held it already (then RV(renewed) is V(true)), and always with O(state=absent).
   returned: always
   type: bool
   sample: true
+renewed:
+  description: Whether this run held the lock already and this task renewed its lease.
+  returned: always
+  type: bool
+  sample: false
+holder:
+  description: The run that holds the lock after the task (for a refusal, the one that holds it), or null when nobody does.
+  returned: always
+  type: dict
+  contains:
+    run_id:
+      description: The run id of the holder.
+      type: str
+    owner:
+      description: Who holds it.
+      type: str
+    purpose:
+      description: Why it holds it.
+      type: str
+    taken_at:
+      description: When that run took the lock (UTC).
+      type: str
+    expires_at:
+      description: When its lease ends (UTC).
+      type: str
+  sample: {"run_id": "0b6f5a8e", "owner": "ops@laptop", "purpose": "deploy", "taken_at": "2026-03-02T10:15:00Z",
+           "expires_at": "2026-03-02T11:15:00Z"}
 held_by:
   description: The owner of the lock after the task, or null when nobody holds it.
   returned: always
@@ -95,172 +145,57 @@ lock:
   description: The lock's content after the task (what it would be, in check mode), or null when there is no lock.
   returned: always
   type: dict
-  sample: {"run_id": "0b6f5a8e", "owner": "ops@laptop", "purpose": "deploy", "host": "vps1", "acquired_at": "2026-03-02T10:15:00Z"}
-stale_taken_over:
-  description: The content of the stale lock that was taken over, when one was.
-  returned: when a stale lock was taken over
+  sample: {"run_id": "0b6f5a8e", "owner": "ops@laptop", "purpose": "deploy", "host": "vps1", "taken_at": "2026-03-02T10:15:00Z",
+           "renewed_at": "2026-03-02T10:15:00Z", "expires_at": "2026-03-02T11:15:00Z"}
+taken_over:
+  description: The content of the expired lock of another run that was taken over, when one was.
+  returned: when an expired lock was taken over
   type: dict
-  sample: {"run_id": "77ac1d20", "owner": "ci@runner", "purpose": "deploy", "host": "vps1", "acquired_at": "2026-03-01T02:00:00Z"}
+  sample: {"run_id": "77ac1d20", "owner": "ci@runner", "purpose": "deploy", "host": "vps1", "taken_at": "2026-03-01T02:00:00Z",
+           "expires_at": "2026-03-01T03:00:00Z"}
 '''
 
-import datetime
-import fcntl
 import getpass
-import json
 import os
 import socket
-import tempfile
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-
-def _age_text(seconds):
-    seconds = int(max(seconds, 0))
-    parts = [(seconds // 86400, 'd'), (seconds % 86400 // 3600, 'h'), (seconds % 3600 // 60, 'm'), (seconds % 60, 's')]
-    text = ' '.join('%d%s' % (value, unit) for value, unit in parts if value)
-    return text or '0s'
+from ansible_collections.clawd.ops.plugins.module_utils import _lock
 
 
-def read_lock(path):
-    """(raw bytes, content dict or None, problem or None); raw is None when there is no lock."""
-    try:
-        with open(path, 'rb') as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return None, None, None
-    except OSError as exc:
-        return b'', None, 'cannot be read (%s)' % (exc.strerror or exc)
-    try:
-        content = json.loads(raw.decode('utf-8'))
-    except ValueError:
-        return raw, None, 'is not a lock this module wrote (not JSON)'
-    if not isinstance(content, dict) or not content.get('run_id'):
-        return raw, None, 'is not a lock this module wrote (no run_id)'
-    return raw, content, None
+def _result(outcome, lock):
+    return dict(changed=outcome['changed'], acquired=outcome['outcome'] in ('acquired', 'taken_over'),
+                renewed=outcome['outcome'] == 'renewed', holder=_lock.holder_of(lock),
+                held_by=lock.get('owner') if lock else None, lock=lock)
 
 
-def lock_age(path, content, now):
-    try:
-        acquired = datetime.datetime.strptime(content['acquired_at'], '%Y-%m-%dT%H:%M:%SZ')
-        return now - acquired.replace(tzinfo=datetime.timezone.utc).timestamp()
-    except (KeyError, TypeError, ValueError):
-        return now - os.stat(path).st_mtime
+def acquire(module, params):
+    outcome = _lock.acquire(params['path'], params['run_id'], params['owner'], params['purpose'], params['hold_for'],
+                            check_mode=module.check_mode)
+    result = _result(outcome, outcome['lock'])
+    if outcome['outcome'] == 'taken_over':
+        old = outcome['before']
+        module.warn('%s the lock %s of %s since %s: its lease ended at %s, %s ago.'
+                    % ('Would take over' if module.check_mode else 'Took over', params['path'], _lock.describe(old),
+                       old.get('taken_at'), old.get('expires_at'), _lock.duration_text(outcome['expired_for'])))
+        result['taken_over'] = old
+    if outcome['changed']:
+        result['diff'] = dict(before=outcome['before'] or '', after=outcome['lock'])
+    return result
 
 
-def _temp_with(path, content):
-    fd, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=os.path.dirname(path))
-    with os.fdopen(fd, 'w') as handle:
-        json.dump(content, handle, sort_keys=True)
-        handle.write('\n')
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o644)
-    return temp
-
-
-def create_lock(path, content):
-    """Create the lock atomically with its whole content; False when it already exists."""
-    temp = _temp_with(path, content)
-    try:
-        os.link(temp, path)
-        return True
-    except FileExistsError:
-        return False
-    except OSError:  # a filesystem without hard links: O_EXCL, then write
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, 'w') as handle:
-            json.dump(content, handle, sort_keys=True)
-            handle.write('\n')
-        return True
-    finally:
-        os.unlink(temp)
-
-
-def replace_if_unchanged(path, expected_raw, content):
-    """Replace (content) or remove (None) the lock only if it is still the file that held expected_raw."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        # Whoever replaced the file before we got the flock did so on another inode: start over.
-        if os.fstat(fd).st_ino != os.stat(path).st_ino:
-            return False
-        with os.fdopen(os.dup(fd), 'rb') as handle:
-            if handle.read() != expected_raw:
-                return False
-        if content is None:
-            os.unlink(path)
-        else:
-            os.replace(_temp_with(path, content), path)
-        return True
-    except FileNotFoundError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def describe(content):
-    return '%s (run %s, %s)' % (content.get('owner'), content.get('run_id'), content.get('purpose'))
-
-
-def acquire(module, params, result):
-    path, run_id = params['path'], params['run_id']
-    now = time.time()
-    mine = {
-        'run_id': run_id, 'owner': params['owner'], 'purpose': params['purpose'], 'host': socket.gethostname(),
-        'acquired_at': datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-    }
-    for dummy in range(5):
-        raw, held, problem = read_lock(path)
-        if raw is None:
-            if not module.check_mode:
-                if not os.path.isdir(os.path.dirname(path)):
-                    os.makedirs(os.path.dirname(path), 0o755)
-                if not create_lock(path, mine):
-                    continue  # another run was faster: look again
-            return dict(result, changed=True, acquired=True, held_by=mine['owner'], lock=mine, diff=dict(before='', after=mine))
-        if problem:
-            module.fail_json(msg='Refusing to %s: %s exists but %s; it counts as held. Remove it only if no run holds it.'
-                             % (params['purpose'], path, problem), **result)
-        if held['run_id'] == run_id:
-            return dict(result, acquired=True, held_by=held.get('owner'), lock=held)
-        age = lock_age(path, held, now)
-        if age < params['stale_after']:
-            module.fail_json(msg='Refusing to %s: %s is held by %s since %s, %s ago; it becomes stale after %ds. '
-                             'Remove it only if that run is dead.' % (params['purpose'], path, describe(held),
-                                                                      held.get('acquired_at'), _age_text(age), params['stale_after']),
-                             acquired=False, held_by=held.get('owner'), lock=held)
-        if module.check_mode or replace_if_unchanged(path, raw, mine):
-            module.warn('%s the stale lock %s of %s since %s, %s ago (stale after %ds).'
-                        % ('Would take over' if module.check_mode else 'Took over', path, describe(held),
-                           held.get('acquired_at'), _age_text(age), params['stale_after']))
-            return dict(result, changed=True, acquired=True, held_by=mine['owner'], lock=mine, stale_taken_over=held,
-                        diff=dict(before=held, after=mine))
-    module.fail_json(msg='Failed to take the lock %s: it kept changing under us' % path, **result)
-
-
-def release(module, params, result):
-    path, run_id = params['path'], params['run_id']
-    for dummy in range(5):
-        raw, held, problem = read_lock(path)
-        if raw is None:
-            return dict(result, acquired=False, held_by=None, lock=None)
-        if held is not None and held['run_id'] != run_id and not params['force']:
-            module.warn('Did not release %s: it is held by %s, not by run %s.' % (path, describe(held), run_id))
-            return dict(result, acquired=False, held_by=held.get('owner'), lock=held)
-        if problem and not params['force']:
-            module.fail_json(msg='Failed to release the lock %s: it %s; use force=true to remove it anyway' % (path, problem), **result)
-        if held is not None and held['run_id'] != run_id:
-            module.warn('Removed the lock %s of %s (force=true).' % (path, describe(held)))
-        if module.check_mode or replace_if_unchanged(path, raw, None):
-            return dict(result, changed=True, acquired=False, held_by=None, lock=None, diff=dict(before=held or {}, after=''))
-    module.fail_json(msg='Failed to release the lock %s: it kept changing under us' % path, **result)
+def release(module, params):
+    outcome = _lock.release(params['path'], params['run_id'], force=params['force'], check_mode=module.check_mode)
+    held = outcome['before']
+    if outcome['outcome'] == 'not_ours':
+        module.warn('Did not release %s: it is held by %s, not by run %s.' % (params['path'], _lock.describe(held), params['run_id']))
+    elif outcome['outcome'] == 'forced' and held is not None:
+        module.warn('Removed the lock %s of %s (force=true).' % (params['path'], _lock.describe(held)))
+    result = _result(outcome, outcome['lock'])
+    if outcome['changed']:
+        result['diff'] = dict(before=held or {}, after='')
+    return result
 
 
 def main():
@@ -271,31 +206,35 @@ def main():
             run_id=dict(type='str', required=True),
             owner=dict(type='str'),
             purpose=dict(type='str', default='deploy'),
-            stale_after=dict(type='int', default=3600),
+            hold_for=dict(type='int', default=3600, aliases=['stale_after']),
             force=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     params = module.params
     params['path'] = os.path.abspath(params['path'])
+    empty = dict(changed=False, acquired=False, renewed=False, holder=None, held_by=None, lock=None)
     if not params['run_id'].strip():
-        module.fail_json(msg='run_id must not be empty')
-    if params['stale_after'] <= 0:
-        module.fail_json(msg='stale_after must be more than 0 seconds')
+        module.fail_json(msg='run_id must not be empty', **empty)
+    if params['hold_for'] <= 0:
+        module.fail_json(msg='hold_for must be more than 0 seconds, got %d' % params['hold_for'], **empty)
     if not params['owner']:
         try:
             params['owner'] = '%s@%s' % (getpass.getuser(), socket.gethostname())
         except Exception:  # pylint: disable=broad-except
             params['owner'] = '%d@%s' % (os.getuid(), socket.gethostname())
-    result = dict(changed=False, acquired=False, held_by=None, lock=None)
     try:
         if params['state'] == 'present':
-            result = acquire(module, params, result)
+            result = acquire(module, params)
         else:
-            result = release(module, params, result)
-    except OSError as exc:
+            result = release(module, params)
+    except _lock.LockError as exc:
+        holder = exc.holder
+        module.fail_json(msg=str(exc), **dict(empty, holder=_lock.holder_of(holder), held_by=holder.get('owner') if holder else None,
+                                              lock=holder))
+    except (IOError, OSError) as exc:
         verb = 'take' if params['state'] == 'present' else 'release'
-        module.fail_json(msg='Failed to %s the lock %s: %s' % (verb, params['path'], exc.strerror or exc), **result)
+        module.fail_json(msg='Failed to %s the lock %s: %s' % (verb, params['path'], exc.strerror or exc), **empty)
     diff = result.pop('diff', None)
     if module._diff and diff is not None:
         result['diff'] = diff

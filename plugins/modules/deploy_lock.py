@@ -229,9 +229,9 @@ def main():
         else:
             result = release(module, params)
     except _lock.LockError as exc:
-        holder = exc.holder
-        module.fail_json(msg=str(exc), **dict(empty, holder=_lock.holder_of(holder), held_by=holder.get('owner') if holder else None,
-                                              lock=holder))
+        failed = dict(empty)
+        failed.update(holder=_lock.holder_of(exc.holder), held_by=exc.holder.get('owner') if exc.holder else None, lock=exc.holder)
+        module.fail_json(msg=str(exc), **failed)
     except (IOError, OSError) as exc:
         verb = 'take' if params['state'] == 'present' else 'release'
         module.fail_json(msg='Failed to %s the lock %s: %s' % (verb, params['path'], exc.strerror or exc), **empty)

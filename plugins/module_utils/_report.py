@@ -129,6 +129,16 @@ def load_reports(dest, kind):
     return reports, problems
 
 
+def _known_status(value):
+    """A status read back from an earlier report: one of STATUSES, else unknown (markup, a number, a list...)."""
+    return value if isinstance(value, str) and value in SEVERITY else UNKNOWN
+
+
+def _check_name(value):
+    """A check name read back from an earlier report, as text (a list or a number there must not break the trends)."""
+    return value if isinstance(value, str) else str(value)
+
+
 def _host_results(report, host):
     entry = (report.get('hosts') or {}).get(host)
     if not isinstance(entry, dict):
@@ -140,10 +150,14 @@ def _host_results(report, host):
 def _point(report):
     summary = report.get('summary') or {}
     point = {'run_id': report.get('run_id'), 'generated_at': report.get('generated_at'),
-             'worst': summary.get('worst', UNKNOWN), 'hosts': summary.get('hosts', 0)}
+             'worst': _known_status(summary.get('worst', UNKNOWN)), 'hosts': _count_of(summary.get('hosts'))}
     for status in STATUSES:
-        point[status] = summary.get(status, 0)
+        point[status] = _count_of(summary.get(status))
     return point
+
+
+def _count_of(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def build_trends(earlier, current):
@@ -165,15 +179,16 @@ def build_trends(earlier, current):
             if results is None:
                 statuses.append(None)
                 continue
+            stated = report['hosts'][host].get('worst')
             try:
-                statuses.append((report['hosts'][host] or {}).get('worst') or worst(results))
+                statuses.append(_known_status(stated) if stated else worst(results))
             except ValueError:
                 statuses.append(UNKNOWN)
             for item in results:
                 value = item.get('value') if isinstance(item, dict) else None
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     continue
-                numbers.setdefault(item.get('check'), [None] * len(series))[index] = value
+                numbers.setdefault(_check_name(item.get('check')), [None] * len(series))[index] = value
         hosts[host] = statuses
         values[host] = dict((check, numbers[check]) for check in sorted(numbers, key=str))
     return {'runs': len(earlier), 'points': [_point(report) for report in series], 'hosts': hosts, 'values': values}
@@ -229,7 +244,8 @@ def build_weekly(daily_reports, now, days=WEEK_DAYS):
                 if status in (WARNING, CRITICAL):
                     entry[status] += 1
                     entry['issues'].append({'generated_at': report['generated_at'], 'run_id': report.get('run_id'),
-                                            'check': item.get('check'), 'status': status, 'reason': item.get('reason', '')})
+                                            'check': _check_name(item.get('check')), 'status': status,
+                                            'reason': str(item.get('reason', ''))})
     hosts = {}
     for host in sorted(per_host):
         entry = per_host[host]
@@ -297,11 +313,28 @@ def build_report(kind, results_by_host, run_id=None, title=None, now=None, earli
 
 # ---------------------------------------------------------------- Markdown
 
+_MD_ESCAPE = re.compile(r'([\\`\[\]|@])')
+_MD_AUTOLINK = re.compile(r'(:)(?=//)|(?<=www)(\.)', re.I)
+
+
 def _md(text):
-    """One table cell or line of Markdown: no newlines, pipes and backslashes escaped, HTML tags defused."""
+    """Text from a host or an earlier report, inert in one table cell or line of Markdown.
+
+    One line (whitespace collapsed); backslash, backtick, brackets (links, images, references), pipe (table cells)
+    and @ (mail autolinks) escaped with a backslash; & < > as entities (no HTML, no <url> autolink); the : of ://
+    and the . of www. escaped so that a renderer that links bare URLs (GitHub's) does not.
+    """
     text = '' if text is None else str(text)
-    text = text.replace('\\', '\\\\').replace('|', '\\|').replace('<', '&lt;').replace('>', '&gt;')
+    text = text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
+    text = _MD_ESCAPE.sub(r'\\\1', text)
+    text = _MD_AUTOLINK.sub(lambda match: '\\' + match.group(0), text)
     return ' '.join(text.split())
+
+
+def _md_code(text):
+    """Text shown as a Markdown code span (backticks included): literal inside, so only a backtick could end it early."""
+    text = ' '.join(('' if text is None else str(text)).replace('`', "'").split())
+    return '`%s`' % (text or ' ')
 
 
 def _value_text(item):
@@ -344,14 +377,14 @@ def _trend_line(report):
         return 'No earlier %s reports yet: trends start with the next run.' % report['kind']
     shown = points[-8:]
     return 'Overall by run (oldest first): %s.' % ' \u2192 '.join(
-        '%s %s' % (point['generated_at'][:10], point['worst'].upper()) for point in shown)
+        '%s %s' % (_md(str(point.get('generated_at') or '')[:10]), _md(_known_status(point.get('worst')).upper())) for point in shown)
 
 
 def render_markdown(report):
     """The run's Markdown: summary, hosts table, what needs attention, trend (for a ticket or a chat)."""
     summary = report['summary']
     lines = ['# %s: %s' % (_md(report['title']), summary['worst'].upper()), '',
-             '%s. Generated %s, run `%s`.' % (_counts_line(summary), report['generated_at'], _md(report['run_id'])), '']
+             '%s. Generated %s, run %s.' % (_counts_line(summary), _md(report['generated_at']), _md_code(report['run_id'])), '']
     if summary['failing_hosts']:
         lines += ['**Critical on:** %s' % ', '.join(_md(host) for host in summary['failing_hosts']), '']
     lines += ['| host | status | ok | warning | critical | unknown |', '|---|---|---|---|---|---|']
@@ -365,7 +398,7 @@ def render_markdown(report):
     attention = _attention(report)
     if attention:
         lines += ['## Needs attention', '']
-        lines += ['- **%s** %s `%s`: %s' % (item['status'].upper(), _md(host), _md(item['check']), _md(item['reason']))
+        lines += ['- **%s** %s %s: %s' % (item['status'].upper(), _md(host), _md_code(item['check']), _md(item['reason']))
                   for host, item in attention]
         lines.append('')
     else:
@@ -378,7 +411,7 @@ def render_markdown(report):
 
 def _weekly_markdown(weekly):
     totals = weekly['totals']
-    lines = ['## Week %s to %s' % (weekly['from'][:10], weekly['to'][:10]), '',
+    lines = ['## Week %s to %s' % (_md(weekly['from'][:10]), _md(weekly['to'][:10])), '',
              '%d daily reports; uptime %s; requests %s; security events %s; %d issues.' % (
                  weekly['reports'], _percent(totals['uptime_percent']), _count(totals['requests']),
                  _count(totals['security_events']), totals['issues']), '',
@@ -403,7 +436,7 @@ def render_host_markdown(report, host):
     """One host's Markdown: every check with its status, value, thresholds and reason."""
     entry = report['hosts'][host]
     lines = ['# %s on %s: %s' % (_md(report['title']), _md(host), entry['worst'].upper()), '',
-             'Generated %s, run `%s`.' % (report['generated_at'], _md(report['run_id'])), '',
+             'Generated %s, run %s.' % (_md(report['generated_at']), _md_code(report['run_id'])), '',
              '| check | status | value | thresholds | reason | measured at |', '|---|---|---|---|---|---|']
     for item in entry['results']:
         lines.append('| %s | **%s** | %s | %s | %s | %s |' % (
@@ -564,18 +597,20 @@ def _html_trends(report):
     out.append('<p class="muted">The last %d runs, oldest first; the last column is this run.</p>' % len(points))
     out.append('<table id="trends" class="grid"><thead><tr><th>host</th>')
     for index, point in enumerate(points):
-        label = 'now' if index == len(points) - 1 else (point.get('generated_at') or '')[5:10]
+        label = 'now' if index == len(points) - 1 else str(point.get('generated_at') or '')[5:10]
         out.append('<th class="num" title="%s">%s</th>' % (_h(point.get('generated_at')), _h(label)))
     out.append('</tr></thead><tbody>')
     overall = ''.join('<td class="cell"><span class="dot s-%s" title="%s">%s</span></td>' % (
-        point['worst'], _h('%s: %s' % (point.get('generated_at'), point['worst'])), point['worst'][:1].upper()) for point in points)
+        _known_status(point.get('worst')), _h('%s: %s' % (point.get('generated_at'), _known_status(point.get('worst')))),
+        _h(_known_status(point.get('worst'))[:1].upper())) for point in points)
     out.append('<tr data-trend="overall"><td><strong>all hosts</strong></td>%s</tr>' % overall)
     for host, statuses in sorted(trends['hosts'].items()):
         cells = []
         for point, status in zip(points, statuses):
-            shown = status if status in SEVERITY else 'none'
+            status = None if status is None else _known_status(status)
+            shown = status or 'none'
             cells.append('<td class="cell"><span class="dot s-%s" title="%s">%s</span></td>' % (
-                shown, _h('%s: %s' % (point.get('generated_at'), status or 'not in this run')), (status or '-')[:1].upper()))
+                shown, _h('%s: %s' % (point.get('generated_at'), status or 'not in this run')), _h((status or '-')[:1].upper())))
         out.append('<tr data-trend="%s"><td>%s</td>%s</tr>' % (_h(host), _h(host), ''.join(cells)))
     out.append('</tbody></table>')
     checks = sorted(set(check for values in trends['values'].values() for check, series in values.items()
@@ -612,7 +647,7 @@ def _html_weekly(weekly):
            '<th class="num">requests</th><th class="num">security events</th><th class="num">warning</th><th class="num">critical</th>'
            '<th>latest issues</th></tr></thead><tbody>']
     for host, entry in sorted(weekly['hosts'].items()):
-        issues = '<br>'.join('%s %s: %s' % (_h(issue['generated_at'][:10]), _h(issue['check']), _h(issue['status']))
+        issues = '<br>'.join('%s %s: %s' % (_h(str(issue['generated_at'])[:10]), _h(issue['check']), _h(issue['status']))
                              for issue in entry['issues'][:5]) or 'none'
         out.append('<tr class="row s-%s" data-weekly="%s"><td>%s</td><td>%s</td><td class="num">%d</td><td class="num">%s</td>'
                    '<td class="num">%s</td><td class="num">%s</td><td class="num">%d</td><td class="num">%d</td><td>%s</td></tr>' % (

@@ -305,3 +305,113 @@ def test_weekly_without_daily_reports_is_unknown_not_ok(tmp_path):
     assert run['report']['weekly']['reports'] == 0
     assert run['report']['summary']['worst'] == 'unknown'
     assert run['report']['weekly']['totals']['uptime_percent'] is None
+
+
+# ---------------------------------------------------------------- values read back from earlier runs and from hosts
+
+EVIL_LINK = '[click](https://evil.example/p) ![i](https://evil.example/i.png) <https://evil.example/a> ' \
+    'https://evil.example/bare www.evil.example me@evil.example &lt;b&gt; `tick` | cell'
+
+
+class _Tags(object):
+    """Every tag and attribute name a page holds (html.parser), to prove nothing injected became markup."""
+
+    def __init__(self, page):
+        from html.parser import HTMLParser
+        found = self.tags = set()
+        attributes = self.attributes = set()
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                found.add(tag)
+                attributes.update(name for name, dummy in attrs)
+        parser = Parser()
+        parser.feed(page)
+        parser.close()
+
+
+def _markdown_tags(text):
+    markdown_it = pytest.importorskip('markdown_it')
+    return _Tags(markdown_it.MarkdownIt('commonmark', {'html': True}).enable('table').render(text))
+
+
+def _tamper(path, change):
+    with open(path) as handle:
+        document = json.load(handle)
+    change(document)
+    with open(path, 'w') as handle:
+        json.dump(document, handle)
+
+
+def _earlier_with_hostile_values(tmp_path):
+    """Two earlier daily runs whose run.json someone (or a bug) filled with markup, a list and a number where statuses go."""
+    for number, worst in ((0, '<img src=x onerror=alert(1)>'), (1, 7)):
+        run = _run(tmp_path, number, hosts=dict(three_hosts(offset=number), web1=results() + [judge('x', number + 1, 70, 80)]))
+
+        def change(document, worst=worst):
+            document['summary']['worst'] = worst
+            document['hosts']['web1']['worst'] = '"><script>alert(2)</script>' if number == 0 else ['not', 'a', 'status']
+            document['hosts']['web2']['worst'] = {'x': 1}
+            for item in document['hosts']['web1']['results']:
+                if item['check'] == 'x':
+                    item['check'] = '<svg onload=alert(3)>[c](https://evil.example/c)'
+            document['hosts']['web3']['results'].append({'check': ['unhashable'], 'status': 'critical', 'value': 3})
+        _tamper(run['paths']['run_json'], change)
+
+
+def test_values_read_back_from_earlier_reports_are_escaped_in_html(tmp_path):
+    _earlier_with_hostile_values(tmp_path)
+    run = _run(tmp_path, 2)
+    assert run['problems'] == [] and run['report']['trends']['runs'] == 2
+    assert [point['worst'] for point in run['report']['trends']['points']] == ['unknown', 'unknown', 'critical']
+    assert run['report']['trends']['hosts']['web1'][:2] == ['unknown', 'unknown']
+    page = open(run['paths']['run_html']).read()
+    tags = _Tags(page)
+    assert not tags.tags & {'img', 'script', 'a'}, tags.tags
+    assert not [name for name in tags.attributes if name.startswith('on')]
+    assert '<img' not in page and '<script' not in page and '<svg onload' not in page
+    assert '&lt;svg onload=alert(3)&gt;' in page  # the check name read back is shown, as text
+
+
+def test_values_read_back_from_earlier_reports_are_escaped_in_markdown(tmp_path):
+    _earlier_with_hostile_values(tmp_path)
+    run = _run(tmp_path, 2)
+    text = open(run['paths']['run_md']).read()
+    assert 'Overall by run (oldest first): 2026-12-01 UNKNOWN \u2192 2026-12-02 UNKNOWN \u2192 2026-12-03 CRITICAL.' in text
+    assert '<img' not in text and '<script' not in text
+    tags = _markdown_tags(text)
+    assert not tags.tags & {'img', 'script', 'a', 'svg'}, tags.tags
+
+
+def test_weekly_summary_escapes_what_it_reads_from_daily_reports(tmp_path):
+    run = _daily(tmp_path, day(1), {'<b>[h](https://evil.example/h)</b>': 'critical'})
+
+    def change(document):
+        for entry in document['hosts'].values():
+            for item in entry['results']:
+                item['check'] = '<img src=x onerror=alert(4)>'
+    _tamper(run['paths']['run_json'], change)
+    weekly = _report.make_run(str(tmp_path), 'weekly', {}, now=day(2))
+    page = open(weekly['paths']['run_html']).read()
+    assert not _Tags(page).tags & {'img', 'script', 'a', 'b'}
+    assert not _markdown_tags(weekly['markdown']).tags & {'img', 'script', 'a', 'b'}
+
+
+def test_markdown_neutralises_links_images_html_and_code_spans_from_hosts():
+    hosts = {'[h](https://evil.example/h)': [make_result('disk`</code><b>x</b>', 'critical', EVIL_LINK)],
+             'web1': [make_result('health', 'warning', EVIL_LINK)]}
+    report = _report.build_report('daily', hosts, run_id='r`1 <b>x</b> [r](https://evil.example/r)', now=T0)
+    for text in (_report.render_markdown(report), _report.render_host_markdown(report, 'web1'),
+                 _report.render_host_markdown(report, '[h](https://evil.example/h)')):
+        tags = _markdown_tags(text)
+        assert not tags.tags & {'a', 'img', 'b', 'script'}, (tags.tags, text)
+        prose = re.sub(r'`[^`]*`', '', text)  # a code span is literal: nothing in it links
+        # no bare URL for a renderer that links them (GitHub): the : of :// and the . of www. are escaped
+        assert not re.search(r'(?<!\\)://', prose) and 'www.' not in prose
+        assert '](' not in prose.replace('\\](', '')
+        for line in text.splitlines():
+            if line.startswith('| ') and 'evil' in line:
+                assert len(re.findall(r'(?<!\\)\|', line)) == line.count(' | ') + 2  # no pipe from a value splits a cell
+    text = _report.render_markdown(report)
+    # the readable parts stay readable
+    assert 'click' in text and 'cell' in text and 'tick' in text

@@ -535,6 +535,37 @@ class CoolifyClient:
         what = 'delete environment variable %s of application %s' % (key or env_uuid, name or app_uuid)
         return self._call(what, 'DELETE', 'applications/%s/envs/%s' % (app_uuid, env_uuid))
 
+    def cancel_deployment(self, deployment_uuid):
+        """POST /deployments/{uuid}/cancel (a queued or running deployment; Coolify answers 400 for one that ended).
+
+        Repeating it is harmless (the second answer is a 400), so it is retried like a GET."""
+        return self._json('cancel deployment %s' % deployment_uuid, 'POST', 'deployments/%s/cancel' % deployment_uuid, retry=True)
+
+    def cancel_unfinished(self, deployment_uuids, seen):
+        """Cancel each deployment that has not ended, then read it again; returns ``(cancelled uuids, problems)``.
+
+        ``seen`` (deployments by uuid, as last read) is updated with what Coolify says after the cancel. A
+        deployment that ended meanwhile (Coolify answers 400) is not an error: its new status is read.
+        ``problems`` are the messages of the cancels that failed otherwise (the deployment may still go live)."""
+        cancelled, problems = [], []
+        for uuid in deployment_uuids:
+            try:
+                self.cancel_deployment(uuid)
+            except CoolifyError as exc:
+                if exc.status != 400:
+                    problems.append(str(exc))
+                    continue
+            try:
+                seen[uuid] = self.deployment(uuid)
+            except CoolifyError as exc:
+                problems.append(str(exc))
+                continue
+            if seen[uuid].get('status') == 'cancelled-by-user':
+                cancelled.append(uuid)
+            elif seen[uuid].get('status') not in TERMINAL_STATUSES:
+                problems.append('Deployment %s is still %s after it was cancelled' % (uuid, seen[uuid].get('status')))
+        return cancelled, problems
+
     # ------------------------------------------------------------------ waiting
 
     def wait_for(self, deployment_uuids, timeout, start_interval=2, max_interval=10, sleep=time.sleep, clock=time.monotonic):

@@ -23,6 +23,8 @@ description:
     A Docker image application is rolled back by setting its image tag and deploying.
   - Fails when a deployment ends C(failed) or C(cancelled-by-user), with the last lines of its log; the message quotes its
     last error line (the last line when there is none).
+  - Fails when O(wait_timeout) passes, or when following the deployment fails; it then cancels the deployments that have not
+    ended (O(cancel_on_timeout)), and the result keeps RV(deployment_uuid).
   - The deployment request is not repeated after a server error or a lost answer, since Coolify may have queued it already
     and a repeat would queue a second deployment; it is repeated after a refused connection and after HTTP 429 (queue full).
 author:
@@ -109,6 +111,14 @@ options:
       - How many log lines of a failed deployment to return in RV(logs_tail).
     type: int
     default: 30
+  cancel_on_timeout:
+    description:
+      - When O(wait_timeout) passes, or following a deployment fails (Coolify stops answering), cancel each deployment that
+        has not ended (C(POST /deployments/{uuid}/cancel)) and read its status again, so that Coolify does not swap in a
+        release nobody verified later. The module fails either way, keeping RV(deployment_uuid) and listing RV(cancelled).
+      - A deployment that ended meanwhile is reported as it ended (a finished one is a success).
+    type: bool
+    default: true
 notes:
   - Deployment logs are returned only to a token with the C(read:sensitive) or C(root) ability; without one, RV(logs_tail) is empty
     and the message says so.
@@ -193,6 +203,13 @@ deployments:
   returned: always
   type: list
   elements: dict
+cancelled:
+  description:
+    - UUIDs of the deployments this task cancelled because the wait timed out or following them failed (O(cancel_on_timeout)).
+  returned: always
+  type: list
+  elements: str
+  sample: [zwkcc8s0g8g04wc8w8so4c44]
 logs_tail:
   description: Last lines of the failed deployment's log (hidden entries left out); empty without C(read:sensitive).
   returned: failure
@@ -209,7 +226,8 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_RE
 
 def run(module, client):
     params = module.params
-    result = {'changed': False, 'deployment_uuid': None, 'status': 'skipped', 'duration': None, 'application': {}, 'deployments': []}
+    result = {'changed': False, 'deployment_uuid': None, 'status': 'skipped', 'duration': None, 'application': {}, 'deployments': [],
+              'cancelled': []}
     app = None
     if params['uuid']:
         app = client.application(params['uuid'])
@@ -248,21 +266,46 @@ def run(module, client):
     if not params['wait']:
         result.update(status='queued', message='Deployment %s of application %s queued.' % (', '.join(uuids), name))
         return result
-    seen, timed_out = client.wait_for(uuids, params['wait_timeout'], params['poll_interval'], params['poll_max_interval'])
+    try:
+        seen, dummy = client.wait_for(uuids, params['wait_timeout'], params['poll_interval'], params['poll_max_interval'])
+        lost = None
+    except cf.CoolifyError as exc:  # polling failed: the deployment may still run, and go live later
+        seen, lost = {}, str(exc)
+    last = dict((u, seen[u].get('status') if u in seen else 'unknown') for u in uuids)
+    unfinished = [u for u in uuids if last[u] not in cf.TERMINAL_STATUSES]
+    problems = []
+    if unfinished and params['cancel_on_timeout']:
+        result['cancelled'], problems = client.cancel_unfinished(unfinished, seen)
+    for uuid in uuids:
+        seen.setdefault(uuid, {'deployment_uuid': uuid, 'status': 'unknown'})
     result['deployments'] = [cf.summarize_deployment(seen[u]) for u in uuids]
     if app is not None:
-        result['application'] = cf.summarize_application(client.application(app['uuid']))
+        try:
+            result['application'] = cf.summarize_application(client.application(app['uuid']))
+        except cf.CoolifyError:
+            if lost is None:
+                raise
     durations = [d['duration'] for d in result['deployments'] if d['duration'] is not None]
     result['duration'] = max(durations) if durations else None
-    order = ('failed', 'cancelled-by-user', 'in_progress', 'queued', 'finished')
+    order = ('unknown', 'failed', 'cancelled-by-user', 'in_progress', 'queued', 'finished')
     worst = min(result['deployments'], key=lambda d: order.index(d.get('status')) if d.get('status') in order else 0)
     result['status'] = worst.get('status')
     if params['uuid'] and worst.get('commit'):
         result['commit'] = worst['commit']
     who = '%s of application %s' % (worst.get('deployment_uuid'), worst.get('application_name') or name)
-    if timed_out and result['status'] not in cf.TERMINAL_STATUSES:
-        module.fail_json(msg='Timed out after %d seconds waiting for deployment %s: last status %s' % (
-            params['wait_timeout'], who, result['status']), **result)
+    if unfinished and (result['cancelled'] or problems or result['status'] not in cf.TERMINAL_STATUSES):
+        which = ', '.join('%s (last status %s)' % (u, last[u]) for u in unfinished)
+        if lost is None:
+            what = 'Timed out after %d seconds waiting for deployment %s of application %s' % (params['wait_timeout'], which, name)
+        else:
+            what = 'Lost track of deployment %s of application %s: %s' % (which, name, lost)
+        if not params['cancel_on_timeout']:
+            outcome = 'it was not cancelled (cancel_on_timeout=false) and may still go live'
+        elif problems:
+            outcome = 'could not cancel it, so it may still go live: %s' % '; '.join(problems)
+        else:
+            outcome = 'cancelled it (%s)' % ', '.join(result['cancelled'])
+        module.fail_json(msg='%s; %s.' % (what, outcome), **result)
     if result['status'] in cf.FAILED_STATUSES:
         deployment = seen[worst['deployment_uuid']]
         result['logs_tail'] = cf.logs_tail(deployment.get('logs'), params['logs_tail_lines'])
@@ -293,6 +336,7 @@ def main():
         poll_interval=dict(type='float', default=2),
         poll_max_interval=dict(type='float', default=10),
         logs_tail_lines=dict(type='int', default=30),
+        cancel_on_timeout=dict(type='bool', default=True),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,

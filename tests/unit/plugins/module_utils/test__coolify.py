@@ -551,3 +551,19 @@ def test_plan_docker_image_app():
         cf.plan_deploy(_Reader(), app, rollback='previous')
     with pytest.raises(cf.CoolifyError, match='docker_tag is for Docker image applications'):
         cf.plan_deploy(_Reader(), load('application'), docker_tag='1.5.0')
+
+
+def test_cancel_unfinished_cancels_reads_again_and_reports_what_it_could_not(scripted):
+    """Issue 11 item 4: a deployment that outlived the wait is cancelled; one that ended meanwhile is read as it ended."""
+    other = 'othr0gc0s0gvgsco4o8k0wgs'
+    gone = 'gone0gc0s0gvgsco4o8k0wgs'
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP, (200, {'message': 'Deployment cancelled successfully.', 'deployment_uuid': DEP}))
+    scripted.answer('GET', '/deployments/' + DEP, (200, dict(load('deployment_in_progress'), status='cancelled-by-user')))
+    scripted.answer('POST', '/deployments/%s/cancel' % other, (400, {'message': 'Deployment cannot be cancelled. Current status: finished'}))
+    scripted.answer('GET', '/deployments/' + other, (200, dict(load('deployment_finished'), deployment_uuid=other)))
+    seen = {}
+    cancelled, problems = client_for(scripted).cancel_unfinished([DEP, other, gone], seen)
+    assert cancelled == [DEP]
+    assert seen[DEP]['status'] == 'cancelled-by-user' and seen[other]['status'] == 'finished' and gone not in seen
+    assert problems == ['Failed to cancel deployment %s: HTTP 404: Not found.' % gone]
+    assert [r[1] for r in scripted.requests if r[0] == 'POST'] == ['/deployments/%s/cancel' % u for u in (DEP, other, gone)]

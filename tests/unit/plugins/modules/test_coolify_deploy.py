@@ -90,11 +90,68 @@ def test_failed_deployment_without_logs_says_which_token_is_needed(scripted, res
     assert results[-1]['logs_tail'] == []
 
 
-def test_timeout_names_the_deployment_and_its_last_status(scripted, results):
+def cancelled_deployment():
+    return dict(load('deployment_in_progress'), status='cancelled-by-user')
+
+
+def test_timeout_cancels_the_deployment_and_keeps_its_uuid(scripted, results):
+    """Issue 11 item 4: a deployment still running at the timeout is cancelled, and the failure keeps its uuid."""
+    deploy_script(scripted)
+    scripted.answer('GET', '/deployments/' + DEP, (200, load('deployment_in_progress')), (200, cancelled_deployment()))
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (200, {'message': 'Deployment cancelled successfully.', 'deployment_uuid': DEP, 'status': 'cancelled-by-user'}))
+    assert run(scripted, uuid=APP, wait_timeout=0) == 1
+    result = results[-1]
+    assert result['msg'] == ('Timed out after 0 seconds waiting for deployment %s (last status in_progress) of application web; '
+                             'cancelled it (%s).' % (DEP, DEP))
+    assert (result['deployment_uuid'], result['status'], result['cancelled']) == (DEP, 'cancelled-by-user', [DEP])
+    assert scripted.writes() == ['POST /deploy', 'POST /deployments/%s/cancel' % DEP]
+
+
+def test_timeout_without_cancel_says_it_may_still_go_live(scripted, results):
     deploy_script(scripted)
     scripted.answer('GET', '/deployments/' + DEP, (200, load('deployment_in_progress')))
+    assert run(scripted, uuid=APP, wait_timeout=0, cancel_on_timeout=False) == 1
+    assert results[-1]['msg'] == ('Timed out after 0 seconds waiting for deployment %s (last status in_progress) of application web; '
+                                  'it was not cancelled (cancel_on_timeout=false) and may still go live.' % DEP)
+    assert results[-1]['deployment_uuid'] == DEP and results[-1]['cancelled'] == []
+    assert scripted.writes() == ['POST /deploy']
+
+
+def test_a_deployment_that_finished_while_being_cancelled_is_a_success(scripted, results):
+    deploy_script(scripted)
+    scripted.answer('GET', '/deployments/' + DEP, (200, load('deployment_in_progress')), (200, load('deployment_finished')))
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (400, {'message': 'Deployment cannot be cancelled. Current status: finished'}))
+    assert run(scripted, uuid=APP, wait_timeout=0) == 0
+    assert results[-1]['status'] == 'finished' and results[-1]['cancelled'] == []
+
+
+def test_a_cancel_that_fails_says_the_deployment_may_still_go_live(scripted, results):
+    deploy_script(scripted)
+    scripted.answer('GET', '/deployments/' + DEP, (200, load('deployment_in_progress')))
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (403, {'message': 'You do not have permission to cancel this deployment.'}))
     assert run(scripted, uuid=APP, wait_timeout=0) == 1
-    assert results[-1]['msg'] == 'Timed out after 0 seconds waiting for deployment %s of application web: last status in_progress' % DEP
+    result = results[-1]
+    assert result['msg'].startswith('Timed out after 0 seconds waiting for deployment %s (last status in_progress) of application web; '
+                                    'could not cancel it, so it may still go live: Failed to cancel deployment %s: ' % (DEP, DEP))
+    assert 'You do not have permission to cancel this deployment.' in result['msg']
+    assert result['deployment_uuid'] == DEP and result['status'] == 'in_progress' and result['cancelled'] == []
+
+
+def test_losing_track_of_the_deployment_cancels_it_and_keeps_its_uuid(scripted, results):
+    """Issue 11 item 4: polling fails (here the deployment cannot be read); the uuid stays in the result."""
+    deploy_script(scripted)
+    scripted.answer('GET', '/deployments/' + DEP, (404, {'message': 'Deployment not found.'}), (200, cancelled_deployment()))
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (200, {'message': 'Deployment cancelled successfully.', 'deployment_uuid': DEP, 'status': 'cancelled-by-user'}))
+    assert run(scripted, uuid=APP) == 1
+    result = results[-1]
+    assert result['msg'].startswith('Lost track of deployment %s (last status unknown) of application web: Failed to read deployment %s'
+                                    % (DEP, DEP))
+    assert result['msg'].endswith('; cancelled it (%s).' % DEP)
+    assert (result['deployment_uuid'], result['status'], result['cancelled']) == (DEP, 'cancelled-by-user', [DEP])
 
 
 def test_no_wait_returns_once_queued(scripted, results):

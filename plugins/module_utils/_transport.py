@@ -17,7 +17,15 @@ __metaclass__ = type
 # * an optional ``retry_after_from_body`` hook reads a wait from a 429's body (Telegram's
 #   ``parameters.retry_after``), within the same retry budget;
 # * every configured secret is replaced by ``***`` in everything the transport produces
-#   (error messages, URLs, body excerpts); a Telegram bot token in a URL always is.
+#   (error messages, URLs, body excerpts); a Telegram bot token in a URL always is;
+# * credentials never go to another origin (scheme, host and port: https -> http on the same host
+#   is another origin). A redirect within the origin is followed with them. A redirect of a request
+#   that carries credentials (Authorization, a secret header, a configured secret in a header, the
+#   URL or a body sent again) to another origin fails naming both origins (``cross_origin_redirects=
+#   'fail'``, for API clients: an API that redirects elsewhere is misconfigured), or is followed with
+#   every credential header removed (``'strip'``); a secret in the new URL or in a body that a 307/308
+#   would send again is never sent on. A request without credentials follows redirects anywhere.
+#   With a ``base_url``, a full URL on another origin is refused when the request carries credentials.
 #
 # Modules must check ``HAS_REQUESTS`` and call ``missing_required_lib('requests')`` with
 # ``REQUESTS_IMPORT_ERROR`` when it is False. A Transport is not meant to be shared between threads.
@@ -41,6 +49,12 @@ except ImportError:
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
 MASK = '***'
+CROSS_ORIGIN_REDIRECTS = ('fail', 'strip')
+# Headers that always count as credentials (names in lower case). Proxy-Authorization is not one:
+# it goes to the proxy, and requests sets it afresh for each hop.
+CREDENTIAL_HEADERS = ('authorization', 'cookie', 'x-auth-token', 'x-api-key', 'x-telegram-bot-api-secret-token')
+MAX_REDIRECTS = 10
+_DEFAULT_PORTS = {'http': 80, 'https': 443}
 RETRY_STATUSES = (429, 502, 503, 504)
 DEFAULT_RETRY_METHODS = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 DEFAULT_EXPECTED = (200, 201, 202, 204)
@@ -86,6 +100,39 @@ def redact(text, secrets=()):
     for variant in sorted(variants, key=len, reverse=True):
         text = text.replace(variant, MASK)
     return text
+
+
+def origin(url):
+    """``(scheme, host, port)`` of a URL, host in lower case and the scheme's default port filled in; None if unreadable."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except (ValueError, TypeError, AttributeError):
+        return None
+    scheme = (parts.scheme or '').lower()
+    if not scheme or not parts.hostname:
+        return None
+    return (scheme, parts.hostname.lower(), port or _DEFAULT_PORTS.get(scheme))
+
+
+def origin_text(url):
+    """The origin of a URL as text, ``https://host`` or ``http://host:8080`` (never a path, so never a token in it)."""
+    found = origin(url)
+    if found is None:
+        return '(a URL that cannot be read)'
+    scheme, host, port = found
+    host = '[%s]' % host if ':' in host else host
+    return '%s://%s%s' % (scheme, host, '' if port == _DEFAULT_PORTS.get(scheme) or port is None else ':%d' % port)
+
+
+class _CrossOriginRedirect(Exception):
+    """A redirect that would take credentials to another origin (raised by the session, turned into a TransportError)."""
+
+    def __init__(self, status, source, target):
+        super(_CrossOriginRedirect, self).__init__(status, source, target)
+        self.status = status
+        self.source = source
+        self.target = target
 
 
 def telegram_retry_after(response):
@@ -141,6 +188,17 @@ if HAS_REQUESTS:
             return super(_CappedRetry, self).is_retry(method, status_code, has_retry_after)
 
 
+    class _Session(requests.Session):
+        """A Session whose redirects keep credentials within their origin (see Transport._check_redirect)."""
+
+        clawd_check_redirect = None
+
+        def rebuild_auth(self, prepared_request, response):
+            if self.clawd_check_redirect is not None:
+                self.clawd_check_redirect(prepared_request, response)
+            super(_Session, self).rebuild_auth(prepared_request, response)
+
+
 class TransportResponse:
     """The answer to a request: ``status``, ``headers``, ``text``, ``content``, ``json()``, ``url`` (redacted)."""
 
@@ -178,14 +236,22 @@ class Transport:
     ``Retry-After`` header (see telegram_retry_after). ``timeout`` is seconds or a
     ``(connect, read)`` tuple. ``retries`` counts repeats after the first attempt; ``retry_statuses``
     are the HTTP statuses worth repeating (a health check may want only 429). ``backoff_jitter``
-    (seconds of random extra wait) defaults to ``backoff_factor``.
+    (seconds of random extra wait) defaults to ``backoff_factor``. ``cross_origin_redirects`` is what
+    a redirect to another origin does to a request that carries credentials: ``fail`` (a TransportError
+    naming both origins) or ``strip`` (followed without them). ``secret_headers`` names headers that
+    are credentials besides Authorization, Cookie, X-Auth-Token, X-Api-Key and X-Telegram-Bot-Api-Secret-Token.
     """
 
     def __init__(self, base_url, headers=None, auth=None, timeout=10, retries=3, backoff_factor=0.5, backoff_max=10,
                  retry_after_max=30, retry_methods=DEFAULT_RETRY_METHODS, secrets=(), verify=True, user_agent='clawd.ops',
-                 retry_after_from_body=None, backoff_jitter=None, retry_statuses=RETRY_STATUSES):
+                 retry_after_from_body=None, backoff_jitter=None, retry_statuses=RETRY_STATUSES, cross_origin_redirects='fail',
+                 secret_headers=()):
         if not HAS_REQUESTS:
             raise TransportError('the Python library requests is required')
+        if cross_origin_redirects not in CROSS_ORIGIN_REDIRECTS:
+            raise TransportError('cross_origin_redirects must be one of %s, not %r' % (', '.join(CROSS_ORIGIN_REDIRECTS), cross_origin_redirects))
+        self.cross_origin_redirects = cross_origin_redirects
+        self.secret_headers = frozenset(CREDENTIAL_HEADERS) | frozenset(str(h).lower() for h in secret_headers)
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
         self.retries = int(retries)
@@ -209,7 +275,9 @@ class Transport:
                 secrets.append(value.split(' ', 1)[-1])
         self._secrets = tuple(s for s in secrets if s)
 
-        self._session = requests.Session()
+        self._session = _Session()
+        self._session.max_redirects = MAX_REDIRECTS
+        self._session.clawd_check_redirect = self._check_redirect
         self._session.headers['User-Agent'] = user_agent
         self._session.headers.update(headers or {})
         self._session.auth = auth
@@ -242,6 +310,9 @@ class Transport:
             settings = self._session.merge_environment_settings(prepared.url, {}, None, self.verify, None)
         except (ValueError, TypeError, requests.exceptions.RequestException) as exc:
             failure = 'could not build the request: %s' % self.redact(str(exc))
+        if failure is None and self.base_url and origin(prepared.url) != origin(self.base_url) and self._carries_credentials(prepared):
+            failure = ('%s is another origin than %s; credentials are never sent to another origin'
+                       % (origin_text(prepared.url), origin_text(self.base_url)))
         if failure is not None:
             raise TransportError('%s failed: %s' % (request_line, failure))
 
@@ -252,6 +323,9 @@ class Transport:
                 raw = self._session.send(prepared, timeout=self.timeout if timeout is None else timeout, **settings)
             except requests.exceptions.RequestException as exc:
                 failure = self._describe(exc, timeout)
+            except _CrossOriginRedirect as exc:
+                failure = ('HTTP %d redirects to another origin, %s (from %s): not followed, credentials are never sent '
+                           'to another origin; use the URL of the service itself' % (exc.status, exc.target, exc.source))
             # Raised outside the except block so that the requests exception, whose text holds
             # the full URL, is not chained to the TransportError.
             if failure is not None:
@@ -329,6 +403,35 @@ class Transport:
         except TypeError:
             # urllib3 < 2 knows neither argument: its own backoff cap (120 s) applies, without jitter.
             return _CappedRetry(**kwargs)
+
+    def _holds_secret(self, value):
+        """Whether a URL, header value or body holds a configured secret or a Telegram bot token."""
+        if isinstance(value, bytes):
+            value = value.decode('utf-8', 'replace')
+        if not isinstance(value, str) or not value:
+            return False
+        return self.redact(value) != value
+
+    def _credential_headers(self, headers):
+        """Names of the headers that are credentials: by name, or because their value holds a secret."""
+        return [name for name, value in headers.items()
+                if name.lower() in self.secret_headers or self._holds_secret(value)]
+
+    def _carries_credentials(self, prepared):
+        return bool(self._credential_headers(prepared.headers)) or self._holds_secret(prepared.url) or self._holds_secret(prepared.body)
+
+    def _check_redirect(self, prepared, response):
+        """Called by the session for each redirect hop, before it is sent: keep credentials within their origin."""
+        source, target = response.request.url, prepared.url
+        if origin(source) == origin(target):
+            return
+        if not (self._carries_credentials(prepared) or self._holds_secret(source)):
+            return
+        if self.cross_origin_redirects == 'fail' or self._holds_secret(target) or self._holds_secret(prepared.body):
+            # A secret in the URL or in a body sent again (307, 308) cannot be taken out.
+            raise _CrossOriginRedirect(response.status_code, origin_text(source), origin_text(target))
+        for name in self._credential_headers(prepared.headers):
+            del prepared.headers[name]
 
     def _body_retry_after(self, response):
         try:

@@ -12,7 +12,8 @@ __metaclass__ = type
 #
 # The contract is /work/shared/specs/README.md, section 3: Basic auth AccountSid:AuthToken, forms
 # in PascalCase, JSON in snake_case, the {"code", "message", "more_info", "status"} error envelope,
-# next_page_uri followed verbatim, capabilities read case-insensitively.
+# next_page_uri followed verbatim (when relative, or absolute on the API's own origin: the Basic
+# credentials never go to another origin), capabilities read case-insensitively.
 #
 # Retries belong to the Transport: GET and DELETE are repeated after 429/502/503/504 and connection
 # errors; an update (POST to a number's SID) sets fields to given values, so it is repeated too;
@@ -30,10 +31,10 @@ import re
 import time
 import uuid
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError, origin, origin_text
 
 API_VERSION = '2010-04-01'
 DEFAULT_API_URL = 'https://api.twilio.com'
@@ -303,7 +304,7 @@ class TwilioClient(object):
                 break
             seen.add(next_uri)
             # next_page_uri is relative to the API host and carries every parameter.
-            path, params = self._host_url(next_uri), None
+            path, params = self._page_url(what, next_uri), None
         return numbers
 
     def find_number(self, phone_number):
@@ -383,8 +384,10 @@ class TwilioClient(object):
         """Close the session."""
         self.transport.close()
 
-    def _host_url(self, uri):
-        if uri.startswith('http://') or uri.startswith('https://'):
-            return uri
-        match = re.match(r'^(https?://[^/]+)', self.api_url)
-        return (match.group(1) if match else self.api_url) + uri
+    def _page_url(self, what, uri):
+        """The URL of a next_page_uri: relative to the API's origin, or absolute on it; another origin is refused."""
+        url = urljoin(origin_text(self.api_url) + '/', str(uri))
+        if origin(url) != origin(self.api_url):
+            raise TwilioError('Failed to %s: the next page is on another origin, %s (the API is %s): not followed, the account\'s '
+                              'credentials are never sent to another origin' % (what, origin_text(url), origin_text(self.api_url)))
+        return url

@@ -199,8 +199,10 @@ def main():
     verify = params['ca_path'] or True if params['validate_certs'] else False
     # 5xx answers of a health endpoint are answers, not faults to retry: only connection errors
     # and 429 are retried by the transport here; waiting for health is this module's own loop.
+    # A health endpoint may redirect to another origin (http to https): followed, without the
+    # credentials of the URL's user:password@.
     transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                          retry_statuses=(429,))
+                          retry_statuses=(429,), cross_origin_redirects='strip')
     deadline = time.monotonic() + params['wait_timeout']
     attempts = 0
     while True:

@@ -138,7 +138,9 @@ def main():
     headers = {'X-Telegram-Bot-Api-Secret-Token': p['secret_token']} if p['secret_token'] else {}
     message_id = random.randint(100000, 999999999)
     result = dict(changed=True, message_id=message_id, status=0)
-    transport = Transport('', timeout=p['timeout'], retries=p['retries'], verify=verify, secrets=[p['secret_token']], retry_statuses=(429,))
+    # Telegram does not follow a webhook's redirects to another origin, and the secret must not go there.
+    transport = Transport('', timeout=p['timeout'], retries=p['retries'], verify=verify, secrets=[p['secret_token']], retry_statuses=(429,),
+                          cross_origin_redirects='fail')
     started = time.monotonic()
     try:
         answer = transport.request('POST', p['url'], json=probe_update(p['text'], p['chat_id'], message_id, time.time()), headers=headers,

@@ -202,7 +202,8 @@ def main():
     verify = params['ca_path'] or True if params['validate_certs'] else False
     try:
         transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                              secrets=[params['auth_token']] + passwords, user_agent='clawd.ops twilio_webhook_probe')
+                              secrets=[params['auth_token']] + passwords, user_agent='clawd.ops twilio_webhook_probe',
+                              secret_headers=('X-Twilio-Signature',), cross_origin_redirects='fail')
     except TransportError as exc:
         module.fail_json(msg='Failed to prepare the probe: %s' % exc)
     result = {}

@@ -284,3 +284,21 @@ def test_creation_and_prediction():
 
 def test_module_utils_has_no_module_logic():
     assert not hasattr(_telegram, 'AnsibleModule')
+
+
+# ---------------------------------------------------------------------------- redirects: the token stays with the API
+
+
+@pytest.mark.parametrize('keep_path', [True, False], ids=['token-in-new-path', 'other-path'])
+def test_a_redirect_to_another_origin_takes_neither_token_nor_secret(keep_path):
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    with Origin() as other:
+        target = (lambda path: other.url + path) if keep_path else other.url + '/elsewhere'
+        with Origin(redirect_to(target, 307)) as api:
+            c = TelegramClient(TOKEN, api.url, retries=0, timeout=5)
+            with pytest.raises(TelegramError) as info:
+                c.set_webhook('https://bot.example.com/hook', secret_token='hookSECRETvalue')
+        assert other.requests == []
+    message = str(info.value)
+    assert 'another origin' in message and api.origin in message and other.origin in message
+    assert TOKEN not in message and 'hookSECRETvalue' not in message

@@ -431,3 +431,136 @@ def test_without_requests(monkeypatch):
     with pytest.raises(module.TransportError):
         module.Transport('http://127.0.0.1:1')
     assert _transport.HAS_REQUESTS is True and _transport.REQUESTS_IMPORT_ERROR is None
+
+
+# --------------------------------------------------------------------------- redirects: credentials stay with their origin
+
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to  # noqa: E402
+
+CREDENTIAL_HEADERS = {'Authorization': 'Bearer ' + COOLIFY_TOKEN, 'X-Telegram-Bot-Api-Secret-Token': 'hookSECRET-1',
+                      'X-Custom-Key': 'customSECRET-2'}
+
+
+@pytest.fixture(name='elsewhere')
+def elsewhere_fixture():
+    """The other origin: records everything it is sent."""
+    with Origin() as other:
+        yield other
+
+
+def assert_nothing_secret(other, *secrets):
+    seen = other.everything()
+    for secret in secrets + tuple(CREDENTIAL_HEADERS.values()) + (TG_TOKEN, TW_TOKEN, COOLIFY_TOKEN):
+        assert secret not in seen
+    for request in other.requests:
+        assert not set(h.lower() for h in request['headers']) & {'authorization', 'x-telegram-bot-api-secret-token', 'x-custom-key'}
+
+
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
+def test_redirect_to_another_origin_fails_naming_both(elsewhere, status):
+    with Origin(redirect_to(elsewhere.url + '/landing', status)) as api:
+        transport = Transport(api.url + '/api/v1', headers=CREDENTIAL_HEADERS, **FAST)
+        with pytest.raises(TransportError) as info:
+            transport.post('deploy', json={'uuid': 'x'}, retry=True)
+    message = str(info.value)
+    assert api.origin in message and elsewhere.origin in message and 'another origin' in message
+    assert 'HTTP %d' % status in message
+    assert elsewhere.requests == []
+    assert_no_token(info.value, COOLIFY_TOKEN)
+
+
+def test_redirect_to_another_origin_with_basic_auth_fails(elsewhere):
+    with Origin(redirect_to(elsewhere.url + '/2010-04-01/Accounts.json')) as api:
+        transport = Transport(api.url + '/2010-04-01', auth=(TW_SID, TW_TOKEN), **FAST)
+        with pytest.raises(TransportError) as info:
+            transport.get('Accounts.json')
+    assert elsewhere.origin in str(info.value) and elsewhere.requests == []
+    assert api.requests[0]['headers']['Authorization'].startswith('Basic ')
+
+
+def test_redirect_to_another_origin_stripped_when_asked(elsewhere):
+    with Origin(redirect_to(elsewhere.url + '/health', 302)) as app:
+        transport = Transport('', headers=CREDENTIAL_HEADERS, auth=('user', 'basicPASS'), secret_headers=('X-Custom-Key',),
+                              cross_origin_redirects='strip', **FAST)
+        answer = transport.get(app.url + '/health', headers={'X-Telegram-Bot-Api-Secret-Token': 'perREQUEST'})
+    assert answer.status == 200 and len(elsewhere.requests) == 1
+    assert app.requests[0]['headers']['X-Custom-Key'] == 'customSECRET-2'
+    assert_nothing_secret(elsewhere, 'basicPASS', 'perREQUEST')
+
+
+def test_a_header_holding_a_secret_is_a_credential(elsewhere):
+    with Origin(redirect_to(elsewhere.url + '/x')) as app:
+        transport = Transport('', headers={'X-Signature': 'sig-of-hookSECRET'}, secrets=('hookSECRET',),
+                              cross_origin_redirects='strip', **FAST)
+        assert transport.get(app.url + '/x').status == 200
+    assert 'hookSECRET' not in elsewhere.everything() and 'X-Signature' not in elsewhere.requests[0]['headers']
+
+
+def test_a_secret_in_the_new_url_is_never_sent_to_another_origin(elsewhere):
+    with Origin(redirect_to(lambda path: elsewhere.url + path)) as api:
+        transport = telegram_transport(api, cross_origin_redirects='strip')
+        with pytest.raises(TransportError) as info:
+            transport.get('getMe')
+    assert elsewhere.requests == [] and 'another origin' in str(info.value)
+    assert_no_token(info.value)
+
+
+def test_a_body_holding_a_secret_is_not_sent_again_to_another_origin(elsewhere):
+    with Origin(redirect_to(elsewhere.url + '/setWebhook', 307)) as api:
+        transport = Transport(api.url, secrets=('webhookSECRET',), cross_origin_redirects='strip', **FAST)
+        with pytest.raises(TransportError) as info:
+            transport.post('setWebhook', json={'url': 'https://x', 'secret_token': 'webhookSECRET'})
+    assert elsewhere.requests == [] and 'another origin' in str(info.value)
+
+
+def test_same_origin_redirect_keeps_credentials():
+    def answer(method, path, headers, body):
+        if path == '/api/v1/old':
+            return 308, {'Location': '/api/v1/new'}, b''
+        return 200, {}, {'path': path, 'auth': headers.get('Authorization')}
+
+    with Origin(answer) as api:
+        transport = Transport(api.url + '/api/v1', headers=CREDENTIAL_HEADERS, **FAST)
+        body = transport.get('old').json()
+    assert body == {'path': '/api/v1/new', 'auth': 'Bearer ' + COOLIFY_TOKEN}
+
+
+def test_another_port_on_the_same_host_is_another_origin(elsewhere):
+    assert elsewhere.url.rsplit(':', 1)[0] == 'http://127.0.0.1'
+    with Origin(redirect_to(elsewhere.url + '/x')) as api:
+        with pytest.raises(TransportError):
+            Transport(api.url, headers=CREDENTIAL_HEADERS, **FAST).get('x')
+    assert elsewhere.requests == []
+
+
+def test_redirect_without_credentials_is_followed_anywhere(elsewhere):
+    with Origin(redirect_to(elsewhere.url + '/health', 301)) as app:
+        answer = Transport('', **FAST).get(app.url + '/health')
+    assert answer.status == 200 and elsewhere.requests[0]['path'] == '/health'
+
+
+def test_absolute_url_to_another_origin_refused_with_credentials(elsewhere):
+    with Origin() as api:
+        transport = Transport(api.url + '/2010-04-01', auth=(TW_SID, TW_TOKEN), **FAST)
+        with pytest.raises(TransportError) as info:
+            transport.get(elsewhere.url + '/2010-04-01/Accounts.json')
+        assert api.origin in str(info.value) and elsewhere.origin in str(info.value)
+        assert transport.get(api.url + '/2010-04-01/Accounts.json').status == 200
+    assert elsewhere.requests == []
+
+
+@pytest.mark.parametrize('one, other, same', [
+    ('https://api.example.com/x', 'https://API.example.com:443/y', True),
+    ('http://api.example.com/x', 'http://api.example.com:80', True),
+    ('https://api.example.com/x', 'http://api.example.com/x', False),
+    ('https://api.example.com/x', 'https://api.example.com:8443/x', False),
+    ('https://api.example.com/x', 'https://api.example.com.evil.test/x', False),
+    ('https://api.example.com/x', 'https://api.example.com@evil.test/x', False),
+])
+def test_origin(one, other, same):
+    assert (_transport.origin(one) == _transport.origin(other)) is same
+
+
+def test_cross_origin_redirects_option_is_checked():
+    with pytest.raises(TransportError):
+        Transport('http://127.0.0.1:1', cross_origin_redirects='follow')

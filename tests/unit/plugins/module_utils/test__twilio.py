@@ -273,3 +273,58 @@ def test_send_webhook_to_the_sample_app(sample_app):
         refused = send_webhook(transport, app + '/twilio/sms', 'POST', webhook_params('sms', SID, '+1', '+2'), 'not-the-token')
     assert refused['status'] == 403 and refused['twiml'] is False
     assert refused['error'].startswith('HTTP 403: ') and 'invalid Twilio signature' in refused['error']
+
+
+# ---------------------------------------------------------------------------- next_page_uri stays on the API's origin
+
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin  # noqa: E402
+
+
+def paged_api(next_page_uri):
+    """A Twilio API whose first page of numbers points at ``next_page_uri(origin)``; later pages are empty."""
+    def answer(method, path, headers, body):
+        if 'PageToken' in path or path.startswith('/page2'):
+            return 200, {}, {'incoming_phone_numbers': [{'sid': 'PN2', 'phone_number': '+15005550002'}], 'next_page_uri': None}
+        return 200, {}, {'incoming_phone_numbers': [{'sid': 'PN1', 'phone_number': '+15005550001'}],
+                         'next_page_uri': next_page_uri(api.origin)}
+    api = Origin(answer)
+    return api
+
+
+@pytest.mark.parametrize('make_uri', [
+    lambda api, other: other + '/2010-04-01/Accounts/%s/IncomingPhoneNumbers.json?PageToken=PA1' % SID,
+    lambda api, other: '//' + other.split('//', 1)[1] + '/2010-04-01/IncomingPhoneNumbers.json?PageToken=PA1',
+    lambda api, other: api.replace('http://', 'https://') + '/2010-04-01/IncomingPhoneNumbers.json?PageToken=PA1',
+], ids=['absolute-elsewhere', 'scheme-relative', 'scheme-change'])
+def test_next_page_uri_on_another_origin_is_not_followed(make_uri):
+    with Origin() as other:
+        with paged_api(lambda api: make_uri(api, other.origin)) as api:
+            client = TwilioClient(SID, TOKEN, api.url, timeout=5, backoff_factor=0.01)
+            with pytest.raises(TwilioError) as info:
+                client.list_numbers()
+            assert len(api.requests) == 1
+        assert other.requests == [] and TOKEN not in other.everything()
+    message = str(info.value)
+    assert message.startswith('Failed to list the numbers of account %s: ' % SID) and 'another origin' in message
+    assert api.origin in message and TOKEN not in message
+
+
+@pytest.mark.parametrize('make_uri', [
+    lambda api: '/page2/IncomingPhoneNumbers.json?PageToken=PA1',
+    lambda api: api + '/page2/IncomingPhoneNumbers.json?PageToken=PA1',
+], ids=['relative', 'absolute-same-origin'])
+def test_next_page_uri_on_the_api_origin_is_followed(make_uri):
+    with paged_api(make_uri) as api:
+        numbers = TwilioClient(SID, TOKEN, api.url + '/', timeout=5).list_numbers()
+    assert [n['sid'] for n in numbers] == ['PN1', 'PN2']
+    assert api.requests[1]['path'] == '/page2/IncomingPhoneNumbers.json?PageToken=PA1'
+    assert all(r['headers']['Authorization'].startswith('Basic ') for r in api.requests)
+
+
+def test_next_page_uri_is_a_path_on_the_api_origin_even_when_it_looks_like_userinfo():
+    """Appended to the API's address, ``@host:port/...`` would make the API's host a user name and send the credentials to host."""
+    with Origin() as other:
+        with paged_api(lambda api: '@' + other.origin.split('//', 1)[1] + '/2010-04-01/IncomingPhoneNumbers.json?PageToken=PA1') as api:
+            numbers = TwilioClient(SID, TOKEN, api.url, timeout=5).list_numbers()
+        assert other.requests == []
+    assert [n['sid'] for n in numbers] == ['PN1', 'PN2'] and api.requests[1]['path'].startswith('/@127.0.0.1:')

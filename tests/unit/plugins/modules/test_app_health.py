@@ -126,3 +126,19 @@ def test_body_that_is_not_json(fake_app, results):
     run_module({'url': fake_app.url + '/health'})
     assert results[-1]['failed'] is True
     assert results[-1]['status'] == 'invalid'
+
+
+def test_a_redirect_to_another_origin_is_followed_without_credentials(results):
+    """A health endpoint may move (http to https, another port); user:password@ of the URL stays with its origin."""
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+
+    def healthy(method, path, headers, body):
+        return 200, {}, {'status': 'ok', 'checks': {'disk': {'status': 'ok'}}}
+
+    with Origin(healthy) as other:
+        with Origin(redirect_to(other.url + '/health', 301)) as app:
+            url = app.url.replace('http://', 'http://probe:healthPASS@') + '/health'
+            assert run_module({'url': url}) == 0
+        assert app.requests[0]['headers']['Authorization'].startswith('Basic ')
+        assert len(other.requests) == 1 and 'Authorization' not in other.requests[0]['headers']
+    assert results[-1]['healthy'] is True

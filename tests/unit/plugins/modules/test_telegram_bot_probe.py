@@ -86,3 +86,28 @@ def test_a_wrong_secret_fails_without_printing_it(bot, results):
 def test_nothing_sent_in_check_mode(bot, results):
     assert run_main(telegram_bot_probe.main, {'url': bot.url + '/hook', '_ansible_check_mode': True}) == 0
     assert results[0]['skipped'] is True and bot.updates == []
+
+
+def test_the_secret_never_follows_a_redirect_to_another_origin(results):
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    with Origin() as other:
+        with Origin(redirect_to(other.url + '/hook', 307)) as webhook:
+            assert run_main(telegram_bot_probe.main, {'url': webhook.url + '/hook', 'secret_token': SECRET, 'retries': 0}) == 1
+        assert webhook.requests[0]['headers']['X-Telegram-Bot-Api-Secret-Token'] == SECRET
+        assert other.requests == [] and SECRET not in other.everything()
+    out = results[-1]
+    assert out['failed'] and 'another origin' in out['msg'] and other.origin in out['msg'] and webhook.origin in out['msg']
+    assert out['status'] == 0 and SECRET not in repr(out)
+
+
+def test_a_redirect_within_the_webhook_origin_is_followed(results):
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin
+
+    def answer(method, path, headers, body):
+        if path == '/hook':
+            return 308, {'Location': '/hook/'}, b''
+        return (200 if headers.get('X-Telegram-Bot-Api-Secret-Token') == SECRET else 401), {}, {}
+
+    with Origin(answer) as webhook:
+        assert run_main(telegram_bot_probe.main, {'url': webhook.url + '/hook', 'secret_token': SECRET}) == 0
+    assert results[-1]['status'] == 200 and [r['path'] for r in webhook.requests] == ['/hook', '/hook/']

@@ -168,3 +168,18 @@ def test_nothing_sent_in_check_mode(fake, results):
 def test_bad_options(results, args, text):
     code, out = run(results, **args)
     assert code == 1 and text in out['msg']
+
+
+@pytest.mark.parametrize('userinfo', ['', 'twilio:hookPASS@'], ids=['signature', 'signature-and-basic-auth'])
+def test_the_signature_and_credentials_never_follow_a_redirect_to_another_origin(results, userinfo):
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    with Origin() as other:
+        with Origin(redirect_to(other.url + '/twilio/voice', 307)) as app:
+            url = app.url.replace('http://', 'http://' + userinfo) + '/twilio/voice'
+            args = {'account_sid': SID, 'auth_token': TOKEN, 'phone_number': NUMBER, 'voice_url': url, 'retries': 0}
+            assert run_main(twilio_webhook_probe.main, args) == 1
+        assert 'X-Twilio-Signature' in app.requests[0]['headers']
+        assert other.requests == []
+    out = results[-1]
+    assert out['failed'] and 'another origin' in out['msg'] and other.origin in out['msg']
+    assert 'hookPASS' not in repr(out) and TOKEN not in repr(out)

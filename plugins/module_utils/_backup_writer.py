@@ -8,8 +8,13 @@
 The archive is streamed in one pass: each file is read once, hashed (sha256) and written to a tar
 stream whose compressed bytes are hashed as they are written. Nothing looks complete until the
 written archive verified: it is written as <archive>.partial, checked with the reader, and only
-then renamed after its manifest and .sha256 files were written. Any failure removes what this run
-wrote.
+then renamed; its manifest and .sha256 follow it (written under .partial names before, renamed
+after), so no side file ever names a missing archive. Any failure removes what this run wrote; a
+run holds a lock on its archive, and the next run removes what a killed one left.
+
+Source folders are walked with openat() one level at a time, never through a symlink, and each
+file is read through the folders that were listed (device and inode checked): a folder swapped for
+a symlink while the backup runs is reported, not followed.
 
 PostgreSQL databases are dumped with pg_dump --format=custom inside the container that runs them,
 through the Docker Engine API (the Docker SDK for Python); the dump streams into a file beside the
@@ -22,6 +27,8 @@ __metaclass__ = type
 import calendar
 import contextlib
 import datetime
+import errno
+import fcntl
 import gzip
 import hashlib
 import io
@@ -52,12 +59,15 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_format import (
     HAS_ZSTANDARD,
     ISO_FORMAT,
     MANIFEST_MEMBER,
+    SUFFIX_MANIFEST,
     SUFFIX_PARTIAL,
+    SUFFIX_SHA256,
     VOLUMES_PREFIX,
     archive_name,
     checksum_path,
     manifest_path,
     member_safety_problem,
+    parse_archive_name,
     partial_path,
     sha256_line,
     zstandard,
@@ -124,6 +134,7 @@ class _Plan(object):
         self.postgres = []
         self.skipped = []
         self.unreadable = []
+        self.changed = []  # folders swapped while they were listed (not followed)
         self.raw_bytes = 0
         self.scratch_bytes = 0  # room for the SQLite copy made beside the archive (one at a time)
 
@@ -166,8 +177,101 @@ def _tarinfo(entry, st=None):
     return info
 
 
+_DIR_FLAGS = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | getattr(os, 'O_CLOEXEC', 0)
+_NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
+
+
+class _Swapped(Exception):
+    """A folder on the way to an entry is not the one planned: path is that folder, now says what it is now."""
+
+    def __init__(self, path, now):
+        super(_Swapped, self).__init__('the folder %s was swapped (it is now %s)' % (path, now))
+        self.path = path
+        self.now = now
+
+
+def _what_is(parent_fd, name):
+    """What name is now in the folder parent_fd, for the message about a swapped folder."""
+    try:
+        mode = os.lstat(name, dir_fd=parent_fd).st_mode
+    except OSError:
+        return 'gone'
+    if stat.S_ISLNK(mode):
+        return 'a symlink'
+    if stat.S_ISDIR(mode):
+        return 'another folder'
+    if stat.S_ISREG(mode):
+        return 'a file'
+    return 'a ' + _kind(mode)
+
+
+class _DirCursor(object):
+    """Opens planned folders one level at a time from the source root (openat with O_NOFOLLOW|O_DIRECTORY).
+
+    Each level must be the folder the plan saw (same device and inode): a folder swapped for a
+    symlink or for another folder raises _Swapped, so nothing outside the source is ever listed or
+    read through a path. A chain is a tuple of (path, device, inode), the source root first. The
+    folders of the last chain stay open: entries come in archive order, so siblings reuse them.
+    One cursor per thread.
+    """
+
+    def __init__(self):
+        self._chain = ()
+        self._fds = []
+
+    def open_dir(self, chain):
+        """A file descriptor of the last folder of chain (owned by the cursor): raises _Swapped or OSError."""
+        keep = 0
+        while keep < len(self._fds) and keep < len(chain) and self._chain[keep] == chain[keep]:
+            keep += 1
+        self._close_from(keep)
+        for level in range(keep, len(chain)):
+            path, device, inode = chain[level]
+            name = os.path.basename(path)
+            try:
+                if level == 0:
+                    fd = os.open(path, _DIR_FLAGS)  # the source root is configured: a symlink there is the operator's
+                else:
+                    fd = os.open(name, _DIR_FLAGS | _NOFOLLOW, dir_fd=self._fds[-1])
+            except OSError as exc:
+                if level and exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise _Swapped(path, _what_is(self._fds[-1], name))
+                raise
+            try:
+                st = os.fstat(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            if (st.st_dev, st.st_ino) != (device, inode):
+                os.close(fd)
+                raise _Swapped(path, 'another folder')
+            self._fds.append(fd)
+            self._chain = chain[:level + 1]
+        return self._fds[-1]
+
+    def open_file(self, chain, path):
+        """A file descriptor of the file path in the last folder of chain, not following a symlink anywhere."""
+        return os.open(os.path.basename(path), _OPEN_FLAGS, dir_fd=self.open_dir(chain))
+
+    def _close_from(self, level):
+        while len(self._fds) > level:
+            os.close(self._fds.pop())
+        self._chain = self._chain[:level]
+
+    def close(self):
+        self._close_from(0)
+
+
+def _swapped_reason(exc):
+    return 'not archived: the folder %s was swapped since it was listed (it is now %s); not followed' % (exc.path, exc.now)
+
+
 def _walk_source(plan, name, root):
-    """Plan one source folder, depth first with each folder's entries in sorted order."""
+    """Plan one source folder, depth first with each folder's entries in sorted order.
+
+    Folders are opened one level at a time without following symlinks (see _DirCursor); each
+    entry keeps the chain of folders it was found in, so that it is read through the same ones.
+    """
     try:
         root_stat = os.stat(root)
     except OSError as exc:
@@ -177,39 +281,53 @@ def _walk_source(plan, name, root):
     if not os.access(root, os.R_OK | os.X_OK):
         raise BackupError('source %s (%s) is not readable' % (name, root))
     source = {'name': name, 'path': root, 'files': 0, 'bytes': 0}
-    stack = [(root, VOLUMES_PREFIX + name, root_stat)]
-    while stack:
-        path, member, st = stack.pop()
-        mode = st.st_mode
-        entry = {'member': member, 'path': path, 'stat': st, 'source': source}
-        if stat.S_ISDIR(mode):
-            entry['type'] = 'dir'
-            if not plan.add(entry):
-                continue
-            try:
-                with os.scandir(path) as listing:
-                    children = sorted(listing, key=lambda child: child.name)
-                children = [(child.path, member + '/' + child.name, child.stat(follow_symlinks=False)) for child in children]
-            except OSError as exc:
-                plan.unreadable.append('%s (%s)' % (path, exc.strerror or exc))
-                continue
-            stack.extend(reversed(children))
-        elif stat.S_ISREG(mode):
-            entry['type'] = 'file'
-            if not os.access(path, os.R_OK):
-                plan.unreadable.append(path)
-            else:
+    cursor = _DirCursor()
+    try:
+        stack = [(root, VOLUMES_PREFIX + name, root_stat, ())]
+        while stack:
+            path, member, st, parent = stack.pop()
+            mode = st.st_mode
+            entry = {'member': member, 'path': path, 'stat': st, 'source': source, 'chain': parent}
+            if stat.S_ISDIR(mode):
+                entry['type'] = 'dir'
+                if not plan.add(entry):
+                    continue
+                chain = parent + ((path, st.st_dev, st.st_ino),)
+                try:
+                    with os.scandir(cursor.open_dir(chain)) as listing:
+                        children = [(os.path.join(path, child.name), member + '/' + child.name, child.stat(follow_symlinks=False), chain)
+                                    for child in listing]
+                except _Swapped as exc:
+                    plan.changed.append({'path': path, 'member': member,
+                                         'reason': 'not listed: the folder %s was swapped since it was seen (it is now %s); not followed'
+                                         % (exc.path, exc.now)})
+                    continue
+                except OSError as exc:
+                    plan.unreadable.append('%s (%s)' % (path, exc.strerror or exc))
+                    continue
+                children.sort(key=lambda child: child[1])
+                stack.extend(reversed(children))
+            elif stat.S_ISREG(mode):
+                entry['type'] = 'file'
+                if not os.access(path, os.R_OK):
+                    plan.unreadable.append(path)
+                else:
+                    plan.add(entry)
+            elif stat.S_ISLNK(mode):
+                entry['type'] = 'symlink'
+                try:
+                    entry['target'] = os.readlink(os.path.basename(path), dir_fd=cursor.open_dir(parent))
+                except _Swapped as exc:
+                    plan.changed.append({'path': path, 'member': member, 'reason': _swapped_reason(exc)})
+                    continue
+                except OSError as exc:
+                    plan.unreadable.append('%s (%s)' % (path, exc.strerror or exc))
+                    continue
                 plan.add(entry)
-        elif stat.S_ISLNK(mode):
-            entry['type'] = 'symlink'
-            try:
-                entry['target'] = os.readlink(path)
-            except OSError as exc:
-                plan.unreadable.append('%s (%s)' % (path, exc.strerror or exc))
-                continue
-            plan.add(entry)
-        else:
-            plan.skipped.append({'path': path, 'member': member, 'reason': '%s (only files, folders and symlinks are archived)' % _kind(mode)})
+            else:
+                plan.skipped.append({'path': path, 'member': member, 'reason': '%s (only files, folders and symlinks are archived)' % _kind(mode)})
+    finally:
+        cursor.close()
     return source
 
 
@@ -254,7 +372,10 @@ def _dump_sqlite(source, target):
 
 def _docker_client():
     """A Docker Engine API client from the environment (DOCKER_HOST, else the local socket)."""
-    return docker.from_env(version='auto')
+    try:
+        return docker.from_env(version='auto')
+    except docker.errors.DockerException as exc:  # no engine there, or it does not answer
+        raise BackupError('connecting to the Docker Engine API failed: %s' % exc)
 
 
 def _dump_postgres(client, database, target):
@@ -349,14 +470,92 @@ def _plan(sources, sqlite, postgres=()):
     return plan, summaries
 
 
-def _check_destination(dest_dir, final):
+def _check_destination(dest_dir):
     if not dest_dir or not os.path.isdir(dest_dir):
         raise BackupError('the destination folder %s does not exist' % dest_dir)
     if not os.access(dest_dir, os.W_OK | os.X_OK):
         raise BackupError('the destination folder %s is not writable' % dest_dir)
+
+
+def _check_free_name(final):
     for path in (final, partial_path(final)):
         if os.path.lexists(path):
             raise BackupError('%s already exists: another backup run may be writing it' % path)
+
+
+def _lock(fd):
+    """Hold an exclusive lock on an open file: a run holds one on its archive until it committed or gave up.
+
+    A killed run's lock goes with it (the kernel closes its files): what is left unlocked is a leftover.
+    """
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _held(path):
+    """Whether a live run holds the lock of path (a .partial archive, or an archive it is committing)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, 'O_CLOEXEC', 0) | getattr(os, 'O_NONBLOCK', 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the lock just taken
+    return False
+
+
+_SIDE_PENDING = (SUFFIX_MANIFEST + SUFFIX_PARTIAL, SUFFIX_SHA256 + SUFFIX_PARTIAL)
+
+
+def _leftover(name):
+    """(archive name, kind) when name is something a backup run writes beside an archive, else (None, None)."""
+    for suffix, kind in ((DUMPS_DIR_SUFFIX, 'dumps'), (_SIDE_PENDING[0], 'pending'), (_SIDE_PENDING[1], 'pending'),
+                         (SUFFIX_PARTIAL, 'partial'), (SUFFIX_MANIFEST, 'side'), (SUFFIX_SHA256, 'side')):
+        if name.endswith(suffix):
+            archive = name[:-len(suffix)]
+            return (archive, kind) if parse_archive_name(archive) else (None, None)
+    return None, None
+
+
+def _clean_leftovers(dest_dir, check_mode=False):
+    """Remove what killed runs left in dest_dir; returns the paths (in check mode, those it would remove).
+
+    Left by a killed run: a .partial archive or .dumps.partial folder nobody holds; a manifest or
+    .sha256 without its archive (written before the archive by earlier versions). An archive whose
+    commit was cut short after its rename gets its side files (written in full before the rename):
+    the commit is finished. Only names of this format are touched, never what a live run holds.
+    """
+    try:
+        names = sorted(os.listdir(dest_dir))
+    except OSError as exc:
+        raise BackupError('cannot list the destination folder %s: %s' % (dest_dir, exc.strerror or exc))
+    present = set(names)
+    cleaned = []
+    for name in names:
+        archive, kind = _leftover(name)
+        if archive is None or (kind == 'side' and archive in present):
+            continue
+        base = os.path.join(dest_dir, archive)
+        if _held(base) or _held(partial_path(base)):
+            continue  # a live run writes or commits it
+        path = os.path.join(dest_dir, name)
+        cleaned.append(path)
+        if check_mode:
+            continue
+        try:
+            final = path[:-len(SUFFIX_PARTIAL)]
+            if kind == 'pending' and archive in present and not os.path.lexists(final):
+                os.replace(path, final)  # the archive was renamed: finish its commit
+            elif os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise BackupError('cannot remove %s, left by a backup run that was killed: %s' % (path, exc.strerror or exc))
+    return cleaned
 
 
 def _check_disk(dest_dir, raw_bytes, scratch_bytes, max_disk_percent):
@@ -380,15 +579,21 @@ _BATCH_ITEMS = 512               # ...or this many items, whichever comes first
 _QUEUE_DEPTH = 8                 # batches (and compressed chunks) in flight between threads
 
 
-def _file_items(path, chunk_size=CHUNK_SIZE):
+def _file_items(path, opener=None, chunk_size=CHUNK_SIZE):
     """Read one file once, hashing it: ('gone', why), or ('start', stat), ('data', bytes)..., ('end', sha256, padded, stat).
+
+    opener() opens it (a planned entry is opened through its folders, see _DirCursor); without
+    one, path is opened (a copy this run made).
 
     The size comes from one fstat of the open file and exactly that many bytes are yielded: a file
     that shrinks is padded with zeros (as GNU tar does) so that the tar stream stays whole; a file
     that grows is cut at that size. The 'end' item carries a second fstat to tell it changed.
     """
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = opener() if opener is not None else os.open(path, _OPEN_FLAGS)
+    except _Swapped as exc:
+        yield ('gone', _swapped_reason(exc))
+        return
     except OSError as exc:
         yield ('gone', 'not archived: it could not be opened any more (%s)' % (exc.strerror or exc))
         return
@@ -415,6 +620,14 @@ def _file_items(path, chunk_size=CHUNK_SIZE):
     yield ('end', digest.hexdigest(), padded, after)
 
 
+def _opener(entry, cursor):
+    """How to open a planned file through the folders it was found in (None: a copy this run made, opened by path)."""
+    chain = entry.get('chain')
+    if not chain:
+        return None
+    return lambda: cursor.open_file(chain, entry['path'])
+
+
 def _is_big(entry):
     return entry['type'] == 'file' and entry['stat'].st_size >= _READ_AHEAD_MIN
 
@@ -427,10 +640,10 @@ class _ReadAhead(object):
     handed over and raised by items().
     """
 
-    def __init__(self, paths):
+    def __init__(self, entries):
         self._queue = queue.Queue(maxsize=_QUEUE_DEPTH)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(paths,), name='clawd-backup-read-ahead')
+        self._thread = threading.Thread(target=self._run, args=(entries,), name='clawd-backup-read-ahead')
         self._thread.daemon = True
         self._thread.start()
 
@@ -443,12 +656,13 @@ class _ReadAhead(object):
                 continue
         return False
 
-    def _run(self, paths):
+    def _run(self, entries):
         batch = []
         size = 0
+        cursor = _DirCursor()  # this thread's own
         try:
-            for path in paths:
-                items = _file_items(path)
+            for entry in entries:
+                items = _file_items(entry['path'], _opener(entry, cursor))
                 try:
                     for item in items:
                         batch.append(item)
@@ -464,6 +678,8 @@ class _ReadAhead(object):
             batch.append(('done',))
         except BaseException as exc:  # pylint: disable=broad-except  # handed over to the writer, which raises it
             batch.append(('error', exc))
+        finally:
+            cursor.close()
         self._put(batch)
 
     def items(self):
@@ -589,7 +805,15 @@ class _ArchiveWriter(object):
         self.bytes = 0
         self.members = 0
         self.read_ahead = None
+        self.lock_fd = None
+        self.cursor = _DirCursor()
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o600)
+        try:
+            _lock(fd)
+            self.lock_fd = os.dup(fd)  # the lock stays on the file (and on the archive it is renamed to) until unlock()
+        except BaseException:
+            os.close(fd)
+            raise
         self.raw = os.fdopen(fd, 'wb')
         self.out = _Output(self.raw)
         self.compressor = _open_compressor(self.out, compression, level, threads, mtime)
@@ -606,7 +830,7 @@ class _ArchiveWriter(object):
         big = [_is_big(entry) for entry in entries]
         items = None
         if any(big):
-            self.read_ahead = _ReadAhead([entry['path'] for entry, ahead in zip(entries, big) if ahead])
+            self.read_ahead = _ReadAhead([entry for entry, ahead in zip(entries, big) if ahead])
             items = self.read_ahead.items()
         for entry, ahead in zip(entries, big):
             progress(entry)
@@ -614,6 +838,7 @@ class _ArchiveWriter(object):
         if self.read_ahead is not None:
             self.read_ahead.stop()
             self.read_ahead = None
+        self.cursor.close()
 
     def add_entry(self, entry, items=None):
         """Add one entry; a file's content comes from items (else it is read here)."""
@@ -623,7 +848,7 @@ class _ArchiveWriter(object):
             self._record(entry, info)
             return
         if items is None:
-            with contextlib.closing(_file_items(entry['path'])) as inline:  # the file is closed even on failure
+            with contextlib.closing(_file_items(entry['path'], _opener(entry, self.cursor))) as inline:  # the file is closed even on failure
                 self._add_file(entry, inline)
         else:
             self._add_file(entry, items)
@@ -679,10 +904,16 @@ class _ArchiveWriter(object):
         self.raw.close()
         return self.out.digest.hexdigest(), self.out.size
 
+    def unlock(self):
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
+
     def abort(self):
         """Stop the threads and close the file after a failure (the first error is the one reported)."""
         if self.read_ahead is not None:
             self.read_ahead.stop()
+        self.cursor.close()
         try:
             self.out.end()
         except BaseException:  # pylint: disable=broad-except
@@ -720,7 +951,7 @@ def _encode_manifest(manifest):
 
 
 def _write_side_file(path, data):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, 'O_CLOEXEC', 0), 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_CLOEXEC', 0), 0o600)
     with os.fdopen(fd, 'wb') as handle:
         handle.write(data)
         handle.flush()
@@ -809,22 +1040,38 @@ class _Run(object):
         return checks
 
     def commit(self, manifest_bytes, digest):
-        """Manifest, then checksum, then the archive's final name: only a verified archive looks complete."""
+        """Side files under .partial names, then the archive's final name, then theirs.
+
+        Whatever the moment a kill comes, no manifest or .sha256 names a missing archive: before
+        the archive's rename only .partial files exist; after it, the side files are complete
+        under their .partial names and the next run finishes the commit (_clean_leftovers). The
+        .sha256, which says "verified", comes last.
+        """
         self.doing = 'committing %s' % self.final
-        for path, data in ((manifest_path(self.final), manifest_bytes), (checksum_path(self.final), sha256_line(digest, self.final).encode('utf-8'))):
+        sides = ((manifest_path(self.final), manifest_bytes), (checksum_path(self.final), sha256_line(digest, self.final).encode('utf-8')))
+        for path in [self.final] + [path for path, dummy in sides]:
             if os.path.lexists(path):
                 raise BackupError('%s already exists' % path)
-            self.written.append(path)
-            _write_side_file(path, data)
+        for path, data in sides:
+            self.written.append(partial_path(path))
+            _write_side_file(partial_path(path), data)
         os.replace(self.partial, self.final)
         self.written = []  # committed: from here on, the archive and its side files stay
+        for path, dummy in sides:
+            os.replace(partial_path(path), path)
         _fsync_folder(self.dest_dir)
+        self.unlock()
+
+    def unlock(self):
+        if self.writer is not None:
+            self.writer.unlock()
 
     def abort(self):
         if self.writer is not None:
             self.writer.abort()
         for path in reversed(self.written):
             _remove(path)
+        self.unlock()
 
 
 def _check_options(service, sources, sqlite, postgres, compression, level, threads, max_disk_percent):
@@ -848,6 +1095,22 @@ def _check_options(service, sources, sqlite, postgres, compression, level, threa
         raise BackupError('max_disk_percent must be between 1 and 100')
 
 
+def _disk_full(exc, dest_dir, raw_bytes):
+    """What to say when exc means the destination's filesystem is full, else None."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, 'EDQUOT', errno.ENOSPC)):
+        pass
+    elif isinstance(exc, sqlite3.Error) and 'full' in str(exc):
+        pass
+    else:
+        return None
+    try:
+        usage = shutil.disk_usage(dest_dir)
+        space = '%d of %d bytes free' % (usage.free, usage.used + usage.free)
+    except OSError:
+        space = 'its size is unknown'
+    return 'the filesystem of the destination folder %s is full (%s; the sources hold %d bytes)' % (dest_dir, space, raw_bytes)
+
+
 def create_archive(dest_dir, service, sources, version=None, deployment_id=None, sqlite=(), compression='zstd', level=None, threads=0,
                    max_disk_percent=90, host=None, now=None, check_mode=False, postgres=()):
     """Back up folders, SQLite and PostgreSQL databases into one verified archive in dest_dir.
@@ -865,14 +1128,16 @@ def create_archive(dest_dir, service, sources, version=None, deployment_id=None,
     level = DEFAULT_LEVELS[compression] if level is None else level
     when = _utc_now(now)
     final = os.path.join(dest_dir, archive_name(service, when, version, compression))
-    _check_destination(dest_dir, final)
+    _check_destination(dest_dir)
+    cleaned = _clean_leftovers(dest_dir, check_mode)
+    _check_free_name(final)
     plan, summaries = _plan(sources, sqlite, postgres)
     _check_disk(dest_dir, plan.raw_bytes, plan.scratch_bytes, max_disk_percent)
     skipped = [dict(item) for item in plan.skipped]
     if check_mode:
         return {
             'archive': final, 'members': len(plan.entries) + len(plan.sqlite) + len(plan.postgres) + 1, 'bytes': plan.raw_bytes,
-            'skipped': skipped, 'changed_during_backup': [],
+            'skipped': skipped, 'changed_during_backup': [dict(item) for item in plan.changed], 'cleaned_up': cleaned,
             'dumps': [{'name': item['name'], 'type': 'sqlite', 'source': item['path']} for item in plan.sqlite]
             + [{'name': item['name'], 'type': 'postgres', 'container': item['container'], 'database': item['database']}
                for item in plan.postgres],
@@ -899,7 +1164,10 @@ def create_archive(dest_dir, service, sources, version=None, deployment_id=None,
         checks = run.verify(digest)
         run.commit(manifest_bytes, digest)
     except BaseException as exc:  # pylint: disable=broad-except  # even KeyboardInterrupt: never leave a partial
+        full = _disk_full(exc, dest_dir, plan.raw_bytes)  # measured before abort() frees what this run wrote
         run.abort()
+        if full:
+            raise BackupError('%s failed: %s (%s)' % (run.doing, full, exc))
         if isinstance(exc, (OSError, sqlite3.Error, tarfile.TarError)) or (HAS_ZSTANDARD and isinstance(exc, zstandard.ZstdError)):
             raise BackupError('%s failed: %s' % (run.doing, exc))
         raise
@@ -918,6 +1186,7 @@ def create_archive(dest_dir, service, sources, version=None, deployment_id=None,
         'manifest': manifest_path(final),
         'dumps': run.dumps,
         'skipped': skipped,
-        'changed_during_backup': writer.changed,
+        'changed_during_backup': plan.changed + writer.changed,
+        'cleaned_up': cleaned,
         'verification': checks,
     }

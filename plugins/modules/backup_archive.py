@@ -21,8 +21,14 @@ description:
     restorable with C(pg_restore).
   - The archive is streamed in one pass, each file read once and hashed as it is read, and compressed with zstd on every core (or gzip).
   - The archive is written as C(<archive>.partial), verified with the same reader as M(clawd.ops.backup_verify), and only then
-    renamed, after its manifest and C(.sha256) were written. A failed or killed run never leaves a file that looks complete;
-    M(clawd.ops.backup_retention) deletes C(.partial) leftovers of killed runs.
+    renamed; its manifest and C(.sha256) are written under C(.partial) names first and renamed after it, the C(.sha256) last.
+    A failed or killed run never leaves a file that looks complete, nor a manifest or C(.sha256) without its archive.
+  - Each run first removes what killed runs left in O(dest) (C(.partial) files and folders no live run holds, a manifest or
+    C(.sha256) without its archive), and finishes the commit of an archive that was renamed but not given its side files;
+    see RV(cleaned_up). M(clawd.ops.backup_retention) also deletes old C(.partial) leftovers.
+  - Source folders are walked one level at a time without following symlinks, and each file is read through the very folders
+    that were listed (device and inode checked): a folder swapped for a symlink or for another folder while the backup runs
+    (by a container that can write its volume) is never followed; what was below it is reported in RV(changed_during_backup).
   - Refuses before writing anything when O(dest) is missing or not writable, a source is missing or unreadable, or the raw size
     of the sources would fill the filesystem of O(dest) above O(max_disk_percent).
 author:
@@ -298,7 +304,9 @@ skipped:
       type: str
   sample: [{"path": "/srv/workspace/app.sock", "member": "volumes/workspace/app.sock", "reason": "socket (only files, folders and symlinks are archived)"}]
 changed_during_backup:
-  description: Files that changed, shrank or vanished while the backup read them.
+  description:
+    - Files that changed, shrank or vanished while the backup read them, and what was not archived because a folder on its way
+      was swapped (for a symlink or another folder) after it was listed; a swapped folder is never followed.
   returned: always
   type: list
   elements: dict
@@ -316,6 +324,14 @@ changed_during_backup:
     - path: /srv/workspace/log.txt
       member: volumes/workspace/log.txt
       reason: "changed while being read (size 100 then 180): the first 100 bytes were archived"
+cleaned_up:
+  description:
+    - Leftovers of killed runs removed from O(dest) before writing (in check mode, those that would be), and C(.partial) side
+      files of an archive whose commit was finished (renamed to their final names).
+  returned: always
+  type: list
+  elements: str
+  sample: ["/var/backups/claudebox/claudebox-20261122T020000Z-1.4.1.tar.zst.partial"]
 verification:
   description: The checks the reader ran on the new archive before it was renamed, all passed.
   returned: success and not in check mode

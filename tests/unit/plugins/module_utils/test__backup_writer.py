@@ -347,13 +347,25 @@ def test_refuses_above_the_disk_threshold(tree, monkeypatch):
 
 
 def test_refuses_when_the_archive_or_its_partial_exists(tree):
+    import fcntl
     src, dest = tree
     partial = os.path.join(dest, NAME + '.tar.zst.partial')
-    open(partial, 'w').close()
-    with pytest.raises(BackupError) as error:
-        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # a live run writes it (a partial nobody holds is a leftover, removed)
+        with pytest.raises(BackupError) as error:
+            create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    finally:
+        os.close(fd)
     assert str(error.value) == '%s already exists: another backup run may be writing it' % partial
     assert listing(dest) == [NAME + '.tar.zst.partial']
+    os.remove(partial)
+    final = os.path.join(dest, NAME + '.tar.zst')
+    open(final, 'w').close()
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert str(error.value) == '%s already exists: another backup run may be writing it' % final
+    assert listing(dest) == [NAME + '.tar.zst']
 
 
 def test_check_mode_writes_nothing_and_says_what_would_be_archived(tree):
@@ -391,7 +403,9 @@ def test_failure_in_the_middle_leaves_nothing(tree, monkeypatch, error):
     with pytest.raises(type(error) if not isinstance(error, OSError) else BackupError) as raised:
         create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
     if isinstance(error, OSError):
-        assert str(raised.value).startswith('archiving %s failed: [Errno 28] No space left on device' % os.path.join(src, 'private', 'key'))
+        assert str(raised.value).startswith('archiving %s failed: the filesystem of the destination folder %s is full ('
+                                            % (os.path.join(src, 'private', 'key'), dest))
+        assert str(raised.value).endswith(' bytes) ([Errno 28] No space left on device)')
     assert len(added) == 5
     assert listing(dest) == []
     assert [thread.name for thread in threading.enumerate() if thread.name.startswith('clawd-backup')] == []
@@ -421,7 +435,7 @@ def test_failure_while_writing_the_side_files_leaves_nothing(tree, monkeypatch):
 
     def write_then_fail(path, data):
         real_write(path, data)
-        if path.endswith('.sha256'):
+        if '.sha256' in path:
             raise OSError(5, 'Input/output error')
 
     monkeypatch.setattr(_backup_writer, '_write_side_file', write_then_fail)
@@ -624,7 +638,9 @@ def test_a_full_disk_while_writing_fails_cleanly(tree, monkeypatch):
     monkeypatch.setattr(_backup_writer.os, 'fdopen', lambda fd, mode: FullDisk(real_fdopen(fd, mode), 100000))
     with pytest.raises(BackupError) as error:
         create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
-    assert str(error.value).endswith('failed: [Errno 28] No space left on device')
+    assert str(error.value).startswith('writing %s failed: the filesystem of the destination folder %s is full ('
+                                       % (os.path.join(dest, NAME + '.tar.zst.partial'), dest))
+    assert str(error.value).endswith(' bytes) ([Errno 28] No space left on device)')
     assert listing(dest) == []
     assert [thread.name for thread in threading.enumerate() if thread.name.startswith('clawd-backup')] == []
 
@@ -806,3 +822,209 @@ def test_postgres_needs_the_docker_sdk(tmp_path, monkeypatch):
     with pytest.raises(BackupError) as error:
         create_archive(str(tmp_path), 'svc', [], postgres=PG, now=NOW)
     assert str(error.value) == 'the Docker SDK for Python (docker) is needed for postgres dumps'
+
+
+# Issue 11, item 1: a folder swapped for a symlink between planning and reading (or while planning) is never followed.
+
+@pytest.fixture
+def swappable(tmp_path):
+    """A source with a folder a/ and a host folder outside it holding a file of the same name; returns (src, dest, host, swap).
+
+    swap() does what a container that can write its volume could do: a/ becomes a symlink to the host folder."""
+    src = tmp_path / 'src'
+    (src / 'a').mkdir(parents=True)
+    (src / 'a' / 'config.txt').write_bytes(b'app config\n')
+    (src / 'b.txt').write_bytes(b'bee\n')
+    host = tmp_path / 'host-etc'
+    host.mkdir()
+    (host / 'config.txt').write_bytes(b'HOST SECRET\n')
+    (host / 'shadow').write_bytes(b'HOST SHADOW\n')
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+
+    def swap():
+        os.rename(str(src / 'a'), str(tmp_path / 'a-moved-away'))
+        os.symlink(str(host), str(src / 'a'))
+
+    return str(src), str(dest), str(host), swap
+
+
+def test_a_folder_swapped_for_a_symlink_after_planning_is_not_followed(swappable, monkeypatch):
+    src, dest, host, swap = swappable
+    real_plan = _backup_writer._plan
+
+    def plan_then_swap(*args):
+        planned = real_plan(*args)
+        swap()
+        return planned
+
+    monkeypatch.setattr(_backup_writer, '_plan', plan_then_swap)
+    result = create_archive(dest, 'svc', [{'name': 'app', 'path': src}], now=NOW)
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert b'HOST SECRET\n' not in members.values(), 'a host file was archived as %s' % [
+        name for name, data in members.items() if data == b'HOST SECRET\n']
+    assert 'volumes/app/a/config.txt' not in members
+    assert members['volumes/app/b.txt'] == b'bee\n'
+    assert result['changed_during_backup'] == [{
+        'path': os.path.join(src, 'a', 'config.txt'), 'member': 'volumes/app/a/config.txt',
+        'reason': 'not archived: the folder %s was swapped since it was listed (it is now a symlink); not followed'
+                  % os.path.join(src, 'a')}]
+    assert verify_archive(result['archive'])['ok']
+
+
+def test_a_folder_swapped_for_a_symlink_while_planning_is_not_listed(swappable, monkeypatch):
+    src, dest, host, swap = swappable
+    real_add = _backup_writer._Plan.add
+
+    def add_then_swap(self, entry):
+        added = real_add(self, entry)
+        if entry['member'] == 'volumes/app/a':
+            swap()  # after a/ was seen as a folder, before it is listed
+        return added
+
+    monkeypatch.setattr(_backup_writer._Plan, 'add', add_then_swap)
+    result = create_archive(dest, 'svc', [{'name': 'app', 'path': src}], now=NOW)
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert [name for name in members if name.startswith('volumes/app/a/')] == []
+    assert b'HOST SECRET\n' not in members.values() and b'HOST SHADOW\n' not in members.values()
+    assert result['changed_during_backup'] == [{
+        'path': os.path.join(src, 'a'), 'member': 'volumes/app/a',
+        'reason': 'not listed: the folder %s was swapped since it was seen (it is now a symlink); not followed' % os.path.join(src, 'a')}]
+
+
+def test_a_folder_replaced_by_another_folder_is_reported(swappable, monkeypatch):
+    src, dest, host, swap = swappable
+    real_plan = _backup_writer._plan
+
+    def plan_then_replace(*args):
+        planned = real_plan(*args)
+        os.rename(os.path.join(src, 'a'), os.path.join(src, 'a.old'))
+        os.mkdir(os.path.join(src, 'a'))
+        with open(os.path.join(src, 'a', 'config.txt'), 'wb') as handle:
+            handle.write(b'planted\n')
+        return planned
+
+    monkeypatch.setattr(_backup_writer, '_plan', plan_then_replace)
+    result = create_archive(dest, 'svc', [{'name': 'app', 'path': src}], now=NOW)
+    assert result['changed_during_backup'] == [{
+        'path': os.path.join(src, 'a', 'config.txt'), 'member': 'volumes/app/a/config.txt',
+        'reason': 'not archived: the folder %s was swapped since it was listed (it is now another folder); not followed'
+                  % os.path.join(src, 'a')}]
+
+
+def test_a_big_file_below_a_swapped_folder_is_not_read_ahead_from_the_host(swappable, monkeypatch):
+    src, dest, host, swap = swappable
+    with open(os.path.join(src, 'a', 'big.bin'), 'wb') as handle:
+        handle.write(b'v' * (3 << 20))
+    with open(os.path.join(host, 'big.bin'), 'wb') as handle:
+        handle.write(b'H' * (3 << 20))
+    real_plan = _backup_writer._plan
+
+    def plan_then_swap(*args):
+        planned = real_plan(*args)
+        swap()
+        return planned
+
+    monkeypatch.setattr(_backup_writer, '_plan', plan_then_swap)
+    result = create_archive(dest, 'svc', [{'name': 'app', 'path': src}], now=NOW)
+    members = dict((name, data) for name, dummy, data in members_of(result['archive']))
+    assert 'volumes/app/a/big.bin' not in members
+    assert sorted(item['member'] for item in result['changed_during_backup']) == ['volumes/app/a/big.bin', 'volumes/app/a/config.txt']
+
+
+# Issue 11, item 8 (writer part): a Docker Engine that cannot be reached is a clear error, not a traceback.
+
+def test_a_docker_engine_that_cannot_be_reached_is_a_clear_error(tree, fake_docker, monkeypatch):
+    src, dest = tree
+    errors = _backup_writer.docker.errors
+
+    def from_env(**kwargs):
+        raise errors.DockerException('Error while fetching server API version: Connection aborted: No such file or directory')
+
+    monkeypatch.setattr(_backup_writer, 'docker', type('docker', (), {'errors': errors, 'from_env': staticmethod(from_env)}))
+    with pytest.raises(BackupError) as error:
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], postgres=PG, version='1.0.0', now=NOW)
+    assert str(error.value) == ('connecting to the Docker Engine API failed: '
+                                'Error while fetching server API version: Connection aborted: No such file or directory')
+    assert listing(dest) == []
+
+
+# Issue 11, item 9: kill -9 at commit must not leave side files without their archive; the next run cleans up.
+
+class Killed(BaseException):
+    """Stands for kill -9 in-process: nothing of the run's own clean-up runs (see tests/faults for the real signal)."""
+
+
+def kill_at(monkeypatch, function_name, after_calls):
+    """Make _backup_writer.<function_name> "kill" the run after it was called after_calls times, with no clean-up."""
+    real = getattr(_backup_writer, function_name) if function_name != 'os.replace' else os.replace
+    calls = []
+
+    def killing(*args, **kwargs):
+        if len(calls) >= after_calls:
+            raise Killed()
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    if function_name == 'os.replace':
+        monkeypatch.setattr(_backup_writer.os, 'replace', killing)
+    else:
+        monkeypatch.setattr(_backup_writer, function_name, killing)
+    # A killed process cleans nothing up; the kernel closes its files, which drops its lock.
+    monkeypatch.setattr(_backup_writer._Run, 'abort', lambda self: self.unlock())
+
+
+def orphan_side_files(dest):
+    names = set(os.listdir(dest))
+    return sorted(name for name in names for suffix in ('.manifest.json', '.sha256')
+                  if name.endswith(suffix) and name[:-len(suffix)] not in names)
+
+
+@pytest.mark.parametrize('function_name, after_calls', [('_write_side_file', 0), ('_write_side_file', 1), ('os.replace', 0),
+                                                         ('os.replace', 1), ('os.replace', 2)])
+def test_a_run_killed_while_committing_leaves_no_side_file_without_its_archive(tree, monkeypatch, function_name, after_calls):
+    src, dest = tree
+    kill_at(monkeypatch, function_name, after_calls)
+    with pytest.raises(Killed):
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert orphan_side_files(dest) == []
+    monkeypatch.undo()
+
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.1', now=NOW + 3600)
+    assert orphan_side_files(dest) == []
+    assert [name for name in listing(dest) if name.endswith('.partial')] == []
+    for name in listing(dest):
+        if name.endswith('.tar.zst'):  # every archive left is whole, with both side files
+            assert verify_archive(os.path.join(dest, name), require_checksum=True)['ok'], name
+            assert name + '.sha256' in listing(dest) and name + '.manifest.json' in listing(dest)
+    assert result['archive'] in [os.path.join(dest, name) for name in listing(dest)]
+
+
+def test_the_next_run_removes_side_files_left_without_their_archive(tree):
+    src, dest = tree
+    orphan = os.path.join(dest, 'claudebox-20261122T020000Z-0.9.0.tar.zst')
+    for suffix, data in (('.manifest.json', '{}'), ('.sha256', '%s  %s\n' % ('0' * 64, os.path.basename(orphan)))):
+        with open(orphan + suffix, 'w') as handle:
+            handle.write(data)
+    with open(orphan + '.partial', 'w') as handle:
+        handle.write('half an archive')
+    foreign = os.path.join(dest, 'notes.sha256')  # not named like an archive: not ours to remove
+    with open(foreign, 'w') as handle:
+        handle.write('x')
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    assert listing(dest) == sorted(['notes.sha256'] + [os.path.basename(result['archive']) + suffix for suffix in ('', '.manifest.json', '.sha256')])
+    assert result['cleaned_up'] == [orphan + '.manifest.json', orphan + '.partial', orphan + '.sha256']
+
+
+def test_a_partial_that_a_live_run_holds_is_not_removed(tree):
+    src, dest = tree
+    import fcntl
+    live = os.path.join(dest, 'claudebox-20261123T170000Z-1.0.0.tar.zst.partial')
+    fd = os.open(live, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # what a run that is still writing holds
+        result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+        assert os.path.exists(live)
+        assert result['cleaned_up'] == []
+    finally:
+        os.close(fd)

@@ -198,3 +198,15 @@ def test_postgres_without_the_docker_sdk_names_the_library(folders, results, mon
     assert results[-1]['failed'] is True
     assert 'docker' in results[-1]['msg'] and 'for postgres' in results[-1]['msg']
     assert 'clawd.ops.server_setup' in results[-1]['msg'] and 'python3-docker' in results[-1]['msg']
+
+
+@pytest.mark.skipif(_backup_writer.docker is None, reason='the Docker SDK for Python is not installed')
+def test_a_docker_engine_that_cannot_be_reached_is_one_clear_line(folders, results, monkeypatch, tmp_path):
+    src, dummy, dest = folders
+    monkeypatch.setenv('DOCKER_HOST', 'unix://%s' % (tmp_path / 'no-engine.sock'))
+    run_module({'dest': dest, 'service': 'svc', 'sources': [{'name': 'ws', 'path': src}], 'postgres': POSTGRES})
+    result = results[-1]
+    assert result['failed'] is True
+    assert result['msg'].startswith('Failed to back up svc to %s: connecting to the Docker Engine API failed: ' % dest), result['msg']
+    assert 'no-engine.sock' in result['msg'] or 'No such file' in result['msg'], result['msg']
+    assert os.listdir(dest) == []

@@ -30,7 +30,10 @@ def _documentation(path):
         tree = ast.parse(handle.read(), path)
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == 'DOCUMENTATION' for t in node.targets):
-            return yaml.safe_load(node.value.value)
+            try:
+                return yaml.safe_load(node.value.value)
+            except yaml.YAMLError as error:
+                raise AssertionError('%s: DOCUMENTATION is not valid YAML: %s' % (os.path.relpath(path, ROOT), ' '.join(str(error).split())))
     raise AssertionError('%s has no DOCUMENTATION' % os.path.relpath(path, ROOT))
 
 

@@ -30,3 +30,15 @@ def test_argument_specs_pass_the_docs_schema(role):
         RoleSchema.model_validate({'collection': 'clawd.ops', 'entry_points': specs, 'path': os.path.join(ROOT, 'roles', role)})
     except ValueError as error:  # pydantic's ValidationError is a ValueError
         pytest.fail('roles/%s/meta/argument_specs.yml does not pass antsibull-docs\' role schema:\n%s' % (role, error))
+
+
+def test_every_role_has_a_readme():
+    missing = [role for role in ROLES if not os.path.isfile(os.path.join(ROOT, 'roles', role, 'README.md'))]
+    assert not missing, 'roles without a README.md: %s (write them with `scripts/docs readmes`)' % ', '.join(missing)
+
+
+def test_role_readmes_are_current():
+    """Writing the READMEs again from the argument specs changes nothing."""
+    done = subprocess.run([sys.executable, os.path.join(ROOT, 'docs', 'role_readmes.py'), '--check'],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, 'role READMEs are not what docs/role_readmes.py writes:\n%s%s' % (done.stdout[-3000:], done.stderr)

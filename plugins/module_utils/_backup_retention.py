@@ -14,9 +14,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import errno
 import fnmatch
 import os
 import shutil
+import stat
 import time
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import (
@@ -42,8 +44,12 @@ def _utc(timestamp):
     return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
 
 
+def _gone(exc):
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOENT, errno.ENOTDIR)
+
+
 def _size(path):
-    """Bytes of a file, or of everything in a folder."""
+    """Bytes of a file, or of everything in a folder (0 when it is gone: another run may have removed it)."""
     if os.path.isdir(path) and not os.path.islink(path):
         total = 0
         for root, dummy, files in os.walk(path):
@@ -53,7 +59,22 @@ def _size(path):
                 except OSError:
                     pass
         return total
-    return os.lstat(path).st_size
+    try:
+        return os.lstat(path).st_size
+    except OSError as exc:
+        if _gone(exc):
+            return 0
+        raise RetentionError('cannot read %s: %s' % (path, exc.strerror or exc))
+
+
+def _lstat(entry):
+    """The entry's lstat, or None when it vanished since the folder was listed."""
+    try:
+        return entry.stat(follow_symlinks=False)
+    except OSError as exc:
+        if _gone(exc):
+            return None
+        raise RetentionError('cannot read %s: %s' % (entry.path, exc.strerror or exc))
 
 
 def scan_folder(folder, pattern='*.tar.*'):
@@ -69,8 +90,11 @@ def scan_folder(folder, pattern='*.tar.*'):
         raise RetentionError('the folder %s does not exist' % folder)
     archives = []
     partials = []
-    with os.scandir(folder) as listing:
-        entries = list(listing)
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError as exc:
+        raise RetentionError('cannot list the folder %s: %s' % (folder, exc.strerror or exc))
     for entry in entries:
         name = entry.name
         if name.endswith(SUFFIX_PARTIAL):
@@ -78,12 +102,15 @@ def scan_folder(folder, pattern='*.tar.*'):
             if name.endswith(_DUMPS_PARTIAL):
                 stem = name[:-len(_DUMPS_PARTIAL)]
             if fnmatch.fnmatch(stem, pattern):
-                st = entry.stat(follow_symlinks=False)
-                partials.append({'path': entry.path, 'name': name, 'mtime': st.st_mtime, 'size': _size(entry.path)})
+                st = _lstat(entry)
+                if st is not None:
+                    partials.append({'path': entry.path, 'name': name, 'mtime': st.st_mtime, 'size': _size(entry.path)})
             continue
-        if name.endswith(SIDE_SUFFIXES) or not fnmatch.fnmatch(name, pattern) or not entry.is_file(follow_symlinks=False):
+        if name.endswith(SIDE_SUFFIXES) or not fnmatch.fnmatch(name, pattern):
             continue
-        st = entry.stat(follow_symlinks=False)
+        st = _lstat(entry)
+        if st is None or not stat.S_ISREG(st.st_mode):
+            continue
         parsed = parse_archive_name(name)
         archives.append({
             'path': entry.path,
@@ -218,11 +245,15 @@ def apply_retention(plan, check_mode=False):
     freed = 0
     for item in plan['delete']:
         for path in siblings(item['path']) + [item['path']]:
+            if not os.path.lexists(path):
+                continue  # deleted by someone else since the plan was made
             size = _size(path)
             if not check_mode:
                 try:
                     _remove(path)
                 except OSError as exc:
+                    if _gone(exc):
+                        continue
                     raise RetentionError('cannot delete %s: %s' % (path, exc.strerror or exc))
             deleted.append(path)
             freed += size

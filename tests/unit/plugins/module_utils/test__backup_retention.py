@@ -266,3 +266,99 @@ def test_select_archives_counts_days_and_weeks_that_have_archives():
         '23': ['daily 2026-11-23'], '20': ['daily 2026-11-20'], '12': ['daily 2026-11-12']}
     assert select_archives(archives, keep_last=1, keep_daily=0, keep_weekly=2) == {
         '23': ['last 1', 'weekly 2026-W48'], '20': ['weekly 2026-W47']}
+
+
+# Issue 11, item 8: races and permission errors while scanning are clear failures naming the path, never tracebacks.
+
+class Listing(object):
+    """What os.scandir returns, over a list of entries."""
+
+    def __init__(self, entries):
+        self.entries = entries
+
+    def __enter__(self):
+        return iter(self.entries)
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class Entry(object):
+    """A DirEntry whose stat fails with error."""
+
+    def __init__(self, real, error):
+        self.name = real.name
+        self.path = real.path
+        self._error = error
+
+    def is_file(self, follow_symlinks=True):
+        raise self._error
+
+    def is_dir(self, follow_symlinks=True):
+        raise self._error
+
+    def stat(self, follow_symlinks=True):
+        raise self._error
+
+
+def test_a_folder_that_cannot_be_listed_is_named(tmp_path, monkeypatch):
+    from ansible_collections.clawd.ops.plugins.module_utils import _backup_retention
+
+    def denied(path):
+        raise PermissionError(13, 'Permission denied', path)
+
+    monkeypatch.setattr(_backup_retention.os, 'scandir', denied)
+    with pytest.raises(RetentionError) as error:
+        run_retention(str(tmp_path), now=NOW)
+    assert str(error.value) == 'cannot list the folder %s: Permission denied' % tmp_path
+
+
+def test_an_archive_removed_while_scanning_is_left_out(tmp_path, monkeypatch):
+    from ansible_collections.clawd.ops.plugins.module_utils import _backup_retention
+    kept = make_archive(tmp_path, at(11, 23))
+    gone = make_archive(tmp_path, at(11, 22))
+    partial = tmp_path / (archive_name('claudebox', at(11, 21), '1.0.0') + '.partial')
+    partial.write_bytes(b'p')
+    real_scandir = os.scandir
+
+    def scandir_then_remove(path):
+        with real_scandir(path) as listing:
+            entries = list(listing)
+        for name in (gone, gone + '.sha256', gone + '.manifest.json', str(partial)):
+            os.remove(name)  # another retention run, or an operator, got there first
+        return Listing(entries)
+
+    monkeypatch.setattr(_backup_retention.os, 'scandir', scandir_then_remove)
+    result = run_retention(str(tmp_path), now=NOW)
+    assert result['newest_verified'] == kept
+    assert [item['path'] for item in result['kept']] == [kept]
+    assert result['deleted'] == []
+
+
+def test_an_archive_that_cannot_be_read_while_scanning_is_named(tmp_path, monkeypatch):
+    from ansible_collections.clawd.ops.plugins.module_utils import _backup_retention
+    locked = make_archive(tmp_path, at(11, 23))
+    real_scandir = os.scandir
+
+    def scandir_denied(path):
+        with real_scandir(path) as listing:
+            entries = [Entry(entry, PermissionError(13, 'Permission denied', entry.path)) if entry.path == locked else entry
+                       for entry in listing]
+        return Listing(entries)
+
+    monkeypatch.setattr(_backup_retention.os, 'scandir', scandir_denied)
+    with pytest.raises(RetentionError) as error:
+        run_retention(str(tmp_path), now=NOW)
+    assert str(error.value) == 'cannot read %s: Permission denied' % locked
+
+
+def test_an_archive_deleted_by_someone_else_before_retention_deletes_it(tmp_path):
+    from ansible_collections.clawd.ops.plugins.module_utils._backup_retention import apply_retention
+    paths = [make_archive(tmp_path, at(11, day)) for day in (23, 22, 21)]
+    plan = plan_retention(str(tmp_path), keep_last=1, keep_daily=0, keep_weekly=0, now=NOW)
+    assert [item['path'] for item in plan['delete']] == paths[1:]
+    for suffix in ('', '.sha256', '.manifest.json'):
+        os.remove(paths[1] + suffix)
+    deleted, freed = apply_retention(plan)
+    assert deleted == [paths[2] + '.sha256', paths[2] + '.manifest.json', paths[2]]
+    assert sorted(os.listdir(str(tmp_path))) == sorted(os.path.basename(paths[0]) + suffix for suffix in ('', '.sha256', '.manifest.json'))

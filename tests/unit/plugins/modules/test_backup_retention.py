@@ -93,3 +93,16 @@ def test_negative_keep_fails(folder, results):
     run_module({'path': str(tmp_path), 'keep_weekly': -1})
     assert results[-1]['failed'] is True
     assert results[-1]['msg'] == 'Failed to apply retention to %s: keep_weekly cannot be negative' % tmp_path
+
+
+def test_a_folder_that_cannot_be_listed_is_one_clear_line(folder, results, monkeypatch):
+    from ansible_collections.clawd.ops.plugins.module_utils import _backup_retention
+    tmp_path, paths = folder
+
+    def denied(path):
+        raise PermissionError(13, 'Permission denied', path)
+
+    monkeypatch.setattr(_backup_retention.os, 'scandir', denied)
+    run_module({'path': str(tmp_path), 'keep_last': 1, 'keep_daily': 0, 'keep_weekly': 0})
+    assert results[-1]['failed'] is True
+    assert results[-1]['msg'] == 'Failed to apply retention to %s: cannot list the folder %s: Permission denied' % (tmp_path, tmp_path)

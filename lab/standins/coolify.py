@@ -14,6 +14,12 @@ An app spec is ``{"uuid", "name", "fqdn", "server_name", "git_repository", "git_
 "environment_variables": {...}, "services": [{"name", "container", "listen", "env", "labels", "mounts",
 "etc_hosts"}], "tags": [...]}``; ``applications_glob`` is read again whenever an app route is used.
 
+Lab endpoint: ``POST /_lab/coolify/slow_deployments`` ``{"application": "<app uuid>", "seconds": 30, "count": 1}``
+makes the next ``count`` deployments of that application stay ``in_progress`` for ``seconds`` before the engine
+starts them (a cancel ends the wait at once: the engine never runs, the running release is untouched), as a
+Coolify slower than a caller's wait; ``GET`` lists what is pending, ``DELETE`` forgets it. Per application, so
+that callers sharing one stand-in do not slow each other down; ``POST /_lab/reset`` forgets it too.
+
 Abilities work as in Coolify's ApiAbility middleware: ``root`` grants everything, otherwise the
 route's ability must be listed exactly. Deployments run one at a time per application in
 background threads, through an engine of ``coolify_engine`` (real containers or simulated).
@@ -202,6 +208,7 @@ class CoolifyStandIn(StandIn):
         self.deployments = {}
         self.next_id = 1
         self.app_state = {}
+        self.slow_deployments = {}
         self.engine.reset()
 
     def export_state(self):
@@ -436,6 +443,8 @@ class CoolifyStandIn(StandIn):
                 return
             if app is None:
                 ctx.log("Application %s not found." % app_uuid, kind="stderr")
+            elif not self._slow_wait(app_uuid, ctx):
+                result = CANCELLED
             elif job["restart_only"]:
                 ctx.log("Restarting application %s." % app.get("name"))
                 result = self.engine.restart(app, job, ctx)
@@ -465,6 +474,24 @@ class CoolifyStandIn(StandIn):
                 self._save_state()
                 if app_uuid is not None:
                     self._kick(app_uuid)
+
+    def _slow_wait(self, app_uuid, ctx):
+        """Hold a deployment in_progress as ``/_lab/coolify/slow_deployments`` asked; False once it is cancelled."""
+        with self.lock:
+            pending = self.slow_deployments.get(app_uuid) or []
+            seconds = pending.pop(0) if pending else 0
+            if not pending:
+                self.slow_deployments.pop(app_uuid, None)
+        if not seconds:
+            return True
+        ctx.log("Waiting for a build server (%g s)." % seconds)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if ctx.cancelled():
+                ctx.log("Deployment cancelled while it waited; the old containers keep running.", kind="stderr")
+                return False
+            time.sleep(min(0.05, max(deadline - time.monotonic(), 0)))
+        return not ctx.cancelled()
 
     def wait_idle(self, timeout=30.0):
         """For tests: wait until no deployment runs or waits; True if idle in time."""
@@ -628,6 +655,49 @@ class CoolifyStandIn(StandIn):
         self._finish(dep, CANCELLED)
         return json_response({"message": "Deployment cancelled successfully.", "deployment_uuid": dep["deployment_uuid"],
                               "status": CANCELLED})
+
+    # ------------------------------------------------------------------ lab
+
+    @route("POST", r"/_lab/coolify/slow_deployments")
+    def lab_slow_deployments(self, request):
+        """The next ``count`` deployments of ``application`` wait ``seconds`` in_progress before the engine runs."""
+        try:
+            data = request.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return json_response({"error": "a JSON object is required: {application, seconds, count}"}, 400)
+        unknown = sorted(set(data) - {"application", "seconds", "count"})
+        app_uuid, seconds, count = data.get("application"), data.get("seconds"), data.get("count", 1)
+        if unknown:
+            problem = "unknown field(s): %s" % ", ".join(unknown)
+        elif not isinstance(app_uuid, str) or not app_uuid:
+            problem = "application must be an application uuid"
+        elif isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 3600:
+            problem = "seconds must be a number more than 0 and at most 3600"
+        elif isinstance(count, bool) or not isinstance(count, int) or not 0 < count <= 100:
+            problem = "count must be a whole number from 1 to 100"
+        else:
+            problem = None
+        if problem:
+            return json_response({"error": problem}, 400)
+        with self.lock:
+            self.slow_deployments.setdefault(app_uuid, []).extend([float(seconds)] * count)
+            return json_response({"application": app_uuid, "pending": list(self.slow_deployments[app_uuid])})
+
+    @route("GET", r"/_lab/coolify/slow_deployments")
+    def lab_list_slow_deployments(self, _request):
+        """The slow deployments still to come, by application uuid."""
+        with self.lock:
+            return json_response({k: list(v) for k, v in self.slow_deployments.items()})
+
+    @route("DELETE", r"/_lab/coolify/slow_deployments")
+    def lab_clear_slow_deployments(self, _request):
+        """Forget the slow deployments still to come."""
+        with self.lock:
+            count = sum(len(v) for v in self.slow_deployments.values())
+            self.slow_deployments = {}
+        return json_response({"cleared": count})
 
     # ------------------------------------------------------------------ API: applications
 

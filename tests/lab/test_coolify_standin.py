@@ -365,6 +365,51 @@ def test_cancel_queued_and_running_and_finished():
         assert resp.json() == {"message": "Deployment cannot be cancelled. Current status: finished"}
 
 
+def lab_slow(running, method="POST", **body):
+    return requests.request(method, running.url + "/_lab/coolify/slow_deployments", json=body or None, timeout=TIMEOUT)
+
+
+def test_slow_deployments_wait_in_progress_until_cancelled(cf):
+    """The delay knob: a Coolify slower than a caller's wait, per application; a cancel ends the wait, nothing deployed."""
+    assert lab_slow(cf, application=APP, seconds=600, count=1).json() == {"application": APP, "pending": [600.0]}
+    assert lab_slow(cf, "GET").json() == {APP: [600.0]}
+    slow = deploy(cf)
+    other = deploy(cf, uuid=APP2)  # another application is not slowed down
+    assert wait_status(cf, other)["status"] == "finished"
+    dep = call(cf, "GET", "/deployments/" + slow, token=SENSITIVE).json()
+    assert dep["status"] == "in_progress"
+    assert "Waiting for a build server (600 s)." in dep["logs"]
+    assert lab_slow(cf, "GET").json() == {}  # taken by this deployment
+    assert call(cf, "POST", "/deployments/%s/cancel" % slow).status_code == 200
+    cf.standin.wait_idle()
+    dep = call(cf, "GET", "/deployments/" + slow, token=SENSITIVE).json()
+    assert dep["status"] == "cancelled-by-user"
+    assert "Deployment cancelled while it waited; the old containers keep running." in dep["logs"]
+    assert call(cf, "GET", "/applications/%s/rollback-images" % APP).json()["current"] is None  # the engine never ran
+    assert wait_status(cf, deploy(cf))["status"] == "finished"  # the next one is not slow
+
+
+@pytest.mark.parametrize("body, error", [
+    ({"application": APP}, "seconds must be a number more than 0 and at most 3600"),
+    ({"application": APP, "seconds": 0}, "seconds must be a number more than 0 and at most 3600"),
+    ({"application": APP, "seconds": True}, "seconds must be a number more than 0 and at most 3600"),
+    ({"seconds": 5}, "application must be an application uuid"),
+    ({"application": APP, "seconds": 5, "count": 0}, "count must be a whole number from 1 to 100"),
+    ({"application": APP, "seconds": 5, "delay": 1}, "unknown field(s): delay"),
+])
+def test_slow_deployments_validation(cf, body, error):
+    resp = lab_slow(cf, **body)
+    assert resp.status_code == 400 and resp.json() == {"error": error}
+
+
+def test_slow_deployments_are_forgotten_on_delete_and_reset(cf):
+    lab_slow(cf, application=APP, seconds=5, count=2)
+    assert lab_slow(cf, "DELETE").json() == {"cleared": 2}
+    lab_slow(cf, application=APP, seconds=5)
+    requests.post(cf.url + "/_lab/reset", timeout=TIMEOUT).raise_for_status()
+    assert lab_slow(cf, "GET").json() == {}
+
+
 # --------------------------------------------------------------------------- applications
 
 

@@ -290,7 +290,7 @@ def member_safety_problem(tarinfo, seen_names):
         problem = 'absolute path'
     elif '..' in name.split('/'):
         problem = "'..' in its path"
-    elif not normalized:
+    elif not normalized and not (tarinfo.isdir() and name in ('.', './')):  # ./ is where GNU tar -C dir . starts
         problem = 'empty name'
     elif normalized in seen_names:
         problem = 'duplicate name (it is in the archive more than once)'

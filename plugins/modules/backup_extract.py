@@ -16,10 +16,17 @@ description:
     collection) into the folder O(targets[<name>]) for each name given, and the members C(dumps/...) into O(targets[dumps]) when given.
     Members of other sources are skipped.
   - Reads the whole archive first and refuses, before writing anything, when any member is unsafe (absolute paths, C(..),
-    symlinks leaving their source, hard links, devices, fifos, duplicate names) or a requested source is not in the archive.
-  - Writes each member through Python's tarfile C(data) extraction filter where Python has it, else through this collection's
-    copy of its rules (Debian bookworm's Python 3.11.2 lacks it), keeping file and directory modes (less setuid, setgid, sticky
-    and group/other write) and, when run as root, numeric owners.
+    symlinks leaving their source, hard links, devices, fifos, duplicate names, anything but a folder at C(volumes/<name>)), a
+    requested source is not in the archive, the archive is not the one O(sha256) names, it expands beyond O(max_total_size) or
+    O(max_ratio), or a target's file system has too little free space (the data, a block per entry and O(space_margin)).
+  - Then reads the archive again and writes it, checking every member again and passing it through Python's tarfile C(data)
+    extraction filter where Python has it, else through this collection's copy of its rules (Debian bookworm's Python 3.11.2 lacks
+    it), keeping file and directory modes (less setuid, setgid, sticky and group/other write) and, when run as root, numeric
+    owners. That second pass must end with the whole-file sha256 the first one saw, so the bytes written are the bytes checked.
+  - With O(clear=true) a target's current contents are moved into a holding folder inside it (C(.clawd-restore-held-*)), removed
+    once the restore is complete, and put back when anything fails (a full disk, an archive changed on disk meanwhile); the
+    failure then reports C(changed=true) and each target's state in RV(target_states).
+  - Memory stays bounded whatever the archive declares (special tar headers over 1 MiB are refused; see M(clawd.ops.backup_verify)).
 author:
   - clawd.ops team (@clawd-ops)
 requirements:
@@ -53,9 +60,33 @@ options:
         so that files made after the backup do not survive the restore.
     type: bool
     default: true
+  sha256:
+    description:
+      - The archive's expected sha256 (hex, or a C(sha256sum) line), for example the one M(clawd.ops.backup_verify) returned;
+        the restore is refused, with nothing written, when the file has another.
+    type: str
+  max_total_size:
+    description:
+      - Refuse, with nothing written, an archive whose tar data (all members, uncompressed) is larger than this many bytes.
+        V(0) sets no fixed cap (the free-space check still applies).
+    type: int
+    default: 0
+  max_ratio:
+    description:
+      - Refuse, with nothing written, an archive whose tar data grows past this many times the compressed bytes read (judged once
+        64 MiB were read), as a decompression bomb does. V(0) sets no cap.
+    type: int
+    default: 250
+  space_margin:
+    description:
+      - Bytes that must stay free on each target's file system beyond what the restore writes (a block per entry counted on top
+        of the data); the restore is refused, with nothing written, otherwise. The current contents stay on disk until the
+        restore is complete, so they free nothing.
+    type: int
+    default: 67108864
 notes:
   - Run it only after M(clawd.ops.backup_verify) passed on the archive and a safety copy of the current data was taken, as the
-    C(clawd.ops.restore) role does; with O(clear=true) the targets' current contents are gone once this runs.
+    C(clawd.ops.restore) role does; with O(clear=true) the targets' current contents are gone once this succeeds.
   - Stop the app that uses the targets first.
 seealso:
   - module: clawd.ops.backup_verify
@@ -95,6 +126,12 @@ skipped_members:
   returned: always
   type: int
   sample: 3
+target_states:
+  description: After a failure that touched the targets, what each target holds now, for example V(put back as it was),
+    V(removed (it did not exist before)) or, with O(clear=false), how many members were written over its contents.
+  returned: on failure, once the targets were touched
+  type: dict
+  sample: {"workspace": "put back as it was"}
 filter:
   description: The extraction filter used, V(stdlib) (tarfile's data filter) or V(fallback) (this collection's copy of its rules).
   returned: always
@@ -117,6 +154,10 @@ def main():
             archive=dict(type='path', required=True),
             targets=dict(type='dict', required=True),
             clear=dict(type='bool', default=True),
+            sha256=dict(type='str'),
+            max_total_size=dict(type='int', default=0),
+            max_ratio=dict(type='int', default=250),
+            space_margin=dict(type='int', default=67108864),
         ),
         supports_check_mode=True,
     )
@@ -130,11 +171,16 @@ def main():
     if not targets:
         module.fail_json(msg='targets is empty: name at least one source to restore')
     try:
-        result = extract_archive(archive, targets, clear=module.params['clear'], check_mode=module.check_mode)
+        result = extract_archive(archive, targets, clear=module.params['clear'], check_mode=module.check_mode,
+                                 expected_sha256=module.params['sha256'], max_total_size=module.params['max_total_size'],
+                                 max_ratio=module.params['max_ratio'], space_margin=module.params['space_margin'])
     except MissingLibraryError as exc:
         module.fail_json(msg=missing_lib_msg(exc.library), exception=exc.import_error)
     except BackupExtractError as exc:
-        module.fail_json(msg='Failed to restore from %s: %s' % (archive, exc), changed=False, archive=archive)
+        failure = dict(msg='Failed to restore from %s: %s' % (archive, exc), changed=exc.changed, archive=archive)
+        if exc.changed:
+            failure['target_states'] = exc.states
+        module.fail_json(**failure)
     module.exit_json(archive=archive, **result)
 
 

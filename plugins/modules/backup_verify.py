@@ -17,10 +17,14 @@ description:
   - Reads the file once, in large chunks; the whole-file sha256 (and S3 ETag), the decompression and every member's sha256 are
     computed in that one pass, in up to three threads.
   - 'Checks: the archive exists; its age (O(max_age)) and size (O(min_size)); it is readable to the end (not truncated, not corrupt);
-    no member is unsafe (absolute paths, C(..), symlinks leaving their source, hard links, devices, fifos, duplicate names); its
-    manifest is present and matches every member''s type, size, sha256 and mode; O(expected_members) are there; the sha256 matches
+    no member is unsafe (absolute paths, C(..), symlinks leaving their source, hard links, devices, fifos, duplicate names, anything
+    but a folder at C(volumes/<name>)); it holds something (O(allow_empty)); its manifest is present and matches every member''s type, size, sha256 and mode; O(expected_members) are there; the sha256 matches
     O(sha256) or the C(.sha256) file beside the archive; optionally a spot check against the live files.'
   - Never changes anything.
+  - Reads hostile archives safely - negative sizes and special headers (pax, GNU long names) over 1 MiB are refused - and its
+    memory stays bounded whatever the archive declares - a few read buffers, the zstd window (at most 128 MiB), the manifest
+    (at most 256 MiB) and the member index (about 1 KiB plus the name per member, refused beyond 1 GiB).
+  - Member names that are not UTF-8 are returned with those bytes escaped (for example C(\xff)).
 author:
   - clawd.ops team (@clawd-ops)
 requirements:
@@ -70,6 +74,12 @@ options:
         is checked either way.
     type: bool
     default: true
+  allow_empty:
+    description:
+      - Accept an archive that holds no file, folder or symlink beside its manifest and its C(./) folder. Off by default, an
+        empty archive is no backup.
+    type: bool
+    default: false
   expected_members:
     description:
       - Member paths that must be in the archive, for example V(dumps/app.sqlite3); a path ending in V(/) asks for that folder with
@@ -132,8 +142,8 @@ archive:
   sample: /var/backups/claudebox/claudebox-20261123T175000Z-1.0.0.tar.zst
 ok: {description: Whether every check passed., returned: always, type: bool}
 checks:
-  description: Each check run (C(exists), C(age), C(size), C(readable), C(safety), C(manifest), C(expected_members), C(sha256),
-    C(spot_check)), in order, with whether it passed and why.
+  description: Each check run (C(exists), C(age), C(size), C(readable), C(safety), C(content), C(manifest), C(expected_members), C(sha256),
+    C(spot_check)), in order, with whether it passed and why; C(content) appears only when it fails.
   returned: always
   type: list
   elements: dict
@@ -194,6 +204,7 @@ def main():
             sha256=dict(type='str'),
             require_checksum=dict(type='bool', default=True),
             require_manifest=dict(type='bool', default=True),
+            allow_empty=dict(type='bool', default=False),
             expected_members=dict(type='list', elements='str', default=[]),
             spot_check_count=dict(type='int', default=0),
             spot_check_sources=dict(type='dict', default={}),
@@ -225,7 +236,7 @@ def main():
         report = verify_archive(archive, expected_sha256=params['sha256'], require_checksum=params['require_checksum'],
                                 require_manifest=params['require_manifest'], expected_members=params['expected_members'],
                                 spot_check=spot_check, s3_etag_part_size=params['s3_etag_part_size'],
-                                max_age=params['max_age'] or None, min_size=params['min_size'])
+                                max_age=params['max_age'] or None, min_size=params['min_size'], allow_empty=params['allow_empty'])
     except MissingLibraryError as exc:
         module.fail_json(msg=missing_lib_msg(exc.library), exception=exc.import_error)
 

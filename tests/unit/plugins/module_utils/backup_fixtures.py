@@ -205,3 +205,79 @@ def sample_members():
         {'name': 'volumes/config/app.toml', 'data': b'[app]\nname = "claudebox"\n', 'mode': 0o644},
         {'name': 'dumps/app.sqlite3', 'data': b'SQLite format 3\0' + b'\1' * 4000, 'mode': 0o600},
     ]
+
+
+# Hostile archives and a bounded way to read them -------------------------------------------------
+
+def header_block(name, size=0, kind=tarfile.REGTYPE, size_field=None, mode=0o644, name_bytes=None):
+    """One ustar header block; size_field (12 bytes) replaces the size as written, checksum fixed."""
+    info = tarfile.TarInfo(name)
+    info.size, info.type, info.mode, info.mtime = size, kind, mode, 1795000000
+    block = bytearray(info.tobuf(tarfile.USTAR_FORMAT, 'utf-8', 'surrogateescape'))
+    if name_bytes is not None:
+        block[0:100] = name_bytes.ljust(100, b'\0')
+    if size_field is not None:
+        block[124:136] = size_field
+    block[148:156] = b' ' * 8
+    block[148:156] = b'%06o\0 ' % sum(block)
+    return bytes(block)
+
+
+def padded(data):
+    return data + b'\0' * (-len(data) % 512)
+
+
+def end_marker():
+    return b'\0' * 1024
+
+
+def compress(path, payload, compression='zstd'):
+    """Write payload (a tar stream) compressed to path; returns path."""
+    with open(path, 'wb') as handle:
+        if compression == 'zstd':
+            handle.write(zstandard.ZstdCompressor(write_checksum=True).compress(payload))
+        else:
+            with gzip.GzipFile(fileobj=handle, mode='wb', mtime=0) as stream:
+                stream.write(payload)
+    return path
+
+
+def _vm_size():
+    with open('/proc/self/status') as handle:
+        for line in handle:
+            if line.startswith('VmSize:'):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def run_bounded(func, args=(), timeout=60, extra_memory=512 << 20):
+    """func(*args) in a forked child limited to its current address space + extra_memory, killed
+    after timeout seconds: a reader that loops or eats memory fails the test instead of the host.
+
+    Returns ('ok', value) or ('raised', 'Type: message'); raises AssertionError when the child
+    did not answer in time or died."""
+    import multiprocessing
+    import resource
+    context = multiprocessing.get_context('fork')
+    receive, send = context.Pipe(duplex=False)
+
+    def child():
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + extra_memory, resource.getrlimit(resource.RLIMIT_AS)[1]))
+            outcome = ('ok', func(*args))
+        except BaseException as exc:  # pylint: disable=broad-except  # handed to the test
+            outcome = ('raised', '%s: %s' % (type(exc).__name__, exc))
+        send.send(outcome)
+
+    process = context.Process(target=child)
+    process.start()
+    try:
+        if not receive.poll(timeout):
+            raise AssertionError('the reader did not finish within %ds (looping or swapping?)' % timeout)
+        return receive.recv()
+    except EOFError:
+        raise AssertionError('the reader process died (exit code %s)' % process.exitcode)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()

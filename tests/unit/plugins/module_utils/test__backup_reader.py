@@ -31,9 +31,14 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import (
 )
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import (
     build_archive,
+    compress,
+    end_marker,
     file_sha256,
+    header_block,
     manifest_for,
     members_from_folder,
+    padded,
+    run_bounded,
     sample_members,
 )
 
@@ -910,16 +915,10 @@ def test_extract_stdlib_filter_is_refused_where_python_lacks_it(tmp_path, monkey
 
 
 def test_extract_uses_the_fallback_where_python_lacks_the_filter(tmp_path, monkeypatch):
-    """Debian bookworm's Python 3.11.2: no tarfile.data_filter, no extract(filter=...)."""
+    """Debian bookworm's Python 3.11.2: no tarfile.data_filter (the members are written by this module, not tarfile)."""
     built = make(tmp_path)
     monkeypatch.setattr(_backup_reader, 'HAS_TAR_FILTERS', False)
-    real_extract = tarfile.TarFile.extract
-
-    def old_extract(self, member, path='', set_attrs=True, **kwargs):
-        assert 'filter' not in kwargs
-        return real_extract(self, member, path, set_attrs, filter='fully_trusted', **kwargs) if _HAS_REAL_FILTERS else \
-            real_extract(self, member, path, set_attrs, **kwargs)
-    monkeypatch.setattr(tarfile.TarFile, 'extract', old_extract)
+    monkeypatch.delattr(tarfile, 'data_filter', raising=False)
     result = extract_archive(built['path'], {'workspace': str(tmp_path / 'restore')})
     assert result['filter'] == 'fallback'
     assert (tmp_path / 'restore' / 'run.sh').read_bytes() == b'#!/bin/sh\necho hi\n'
@@ -962,3 +961,340 @@ def test_fallback_filter_follows_tarfile_data_filter(tmp_path):
         else:
             fields = ('name', 'type', 'mode', 'uid', 'gid', 'uname', 'gname', 'linkname')
             assert [getattr(got, field) for field in fields] == [getattr(expected, field) for field in fields], member.name
+
+
+# Hostile tar headers (issue 11, item 13): each read runs in a child bounded in time and memory ------
+
+def verify_bounded(path, **kwargs):
+    kwargs.setdefault('require_manifest', False)
+    outcome = run_bounded(lambda: verify_archive(path, **kwargs))
+    assert outcome[0] == 'ok', outcome
+    return outcome[1]
+
+
+def extract_bounded(path, targets, **kwargs):
+    def run():
+        try:
+            return extract_archive(path, targets, **kwargs)
+        except BackupExtractError as exc:
+            return 'refused: %s' % exc
+    outcome = run_bounded(run)
+    assert outcome[0] == 'ok', outcome
+    return outcome[1]
+
+
+@pytest.mark.parametrize('size_field', [b'-0000001000\0', b'\xff' * 12], ids=['octal-with-sign', 'base-256'])
+def test_a_negative_member_size_is_refused_not_looped_on(tmp_path, size_field):
+    payload = header_block('volumes/workspace/a', size_field=size_field) + padded(b'x' * 100) + end_marker()
+    path = compress(str(tmp_path / name_for()), payload)
+    report = verify_bounded(path)
+    assert check(report, 'readable')['reason'].startswith('tar data is corrupt: negative size in the header at byte 0 of the tar stream')
+    result = extract_bounded(path, {'workspace': str(tmp_path / 'restore')})
+    assert result.startswith('refused: cannot read the archive: tar data is corrupt: negative size')
+    assert not (tmp_path / 'restore').exists()
+
+
+def test_a_negative_size_in_a_pax_record_is_refused(tmp_path):
+    record = b'16 size=-100000\n'
+    payload = (header_block('pax', size=len(record), kind=tarfile.XHDTYPE) + padded(record)
+               + header_block('volumes/workspace/a', size=3) + padded(b'abc') + end_marker())
+    path = compress(str(tmp_path / name_for()), payload)
+    reason = check(verify_bounded(path), 'readable')['reason']
+    assert reason.startswith('tar data is corrupt: negative size in a pax record at byte 0 of the tar stream'), reason
+
+
+def test_the_feed_never_moves_backwards():
+    feed = _backup_reader._TarFeed(iter([b'x' * 1024, b'']).__next__)
+    with pytest.raises(ValueError):
+        feed.consume(-1)
+    with pytest.raises(ValueError):
+        feed.read(-1)
+    assert feed.tell() == 0
+
+
+@pytest.mark.parametrize('kind', [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME], ids=['pax', 'gnu-long-name'])
+def test_a_special_header_over_1_mib_is_refused(tmp_path, kind):
+    size = (1 << 20) + 1
+    payload = header_block('././@LongLink', size=size, kind=kind) + padded(b'\0' * size) + header_block('volumes/workspace/a', size=1) + padded(b'a') + end_marker()
+    path = compress(str(tmp_path / name_for()), payload)
+    reason = check(verify_bounded(path), 'readable')['reason']
+    assert reason.startswith('tar data is corrupt: a special header of 1048577 bytes at byte 0 of the tar stream (at most 1048576 are read)'), reason
+
+
+def test_a_huge_declared_special_header_costs_no_memory(tmp_path):
+    """1 GiB declared, 64 MiB there: refused from the header alone, within a small memory bound."""
+    size = 64 << 20
+    head = header_block('././@PaxHeader', size=1 << 30, kind=tarfile.XHDTYPE)
+    path = str(tmp_path / name_for())
+    with open(path, 'wb') as handle:
+        compressor = zstandard.ZstdCompressor(write_checksum=True).compressobj()
+        handle.write(compressor.compress(head))
+        for _ in range(size >> 20):
+            handle.write(compressor.compress(b'\0' * (1 << 20)))
+        handle.write(compressor.flush())
+    outcome = run_bounded(lambda: verify_archive(path, require_manifest=False, threads=False), extra_memory=48 << 20)
+    assert outcome[0] == 'ok', outcome
+    assert 'a special header of 1073741824 bytes' in check(outcome[1], 'readable')['reason']
+
+
+def test_names_with_non_utf8_bytes_are_escaped_in_reasons(tmp_path):
+    payload = (header_block('x', size=1, name_bytes=b'volumes/workspace/\xff\xfe/../evil') + padded(b'a')
+               + header_block('volumes/workspace/ok', size=1) + padded(b'a') + end_marker())
+    path = compress(str(tmp_path / name_for()), payload)
+    report = verify_bounded(path)
+    assert check(report, 'safety')['reason'] == "member volumes/workspace/\\xff\\xfe/../evil: '..' in its path"
+    assert report['unsafe_members'][0]['name'] == 'volumes/workspace/\\xff\\xfe/../evil'
+    json.dumps(report, ensure_ascii=False).encode('utf-8')  # what Ansible needs of a result: no lone surrogate
+    result = extract_bounded(path, {'workspace': str(tmp_path / 'restore')})
+    assert result == "refused: the archive has unsafe members: member volumes/workspace/\\xff\\xfe/../evil: '..' in its path; nothing was written"
+
+
+@pytest.mark.parametrize('data_filter', FILTERS)
+def test_a_file_at_a_source_root_is_refused(tmp_path, data_filter):
+    members = [{'name': 'volumes/workspace', 'data': b'not a folder', 'mode': 0o600, 'uid': 4242, 'gid': 4242}]
+    built = make(tmp_path, members)
+    target = tmp_path / 'restore'
+    target.mkdir()
+    os.chmod(str(target), 0o755)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)}, data_filter=data_filter)
+    assert str(error.value) == ('the archive has unsafe members: member volumes/workspace: a file at the root of a source '
+                                '(only a folder can be restored into a target); nothing was written')
+    assert os.stat(str(target)).st_mode & 0o7777 == 0o755
+    assert os.stat(str(target)).st_uid != 4242
+    assert 'safety' in failed_names(verify_archive(built['path']))
+
+
+# Plain tar archives (issue 11, item 12) -------------------------------------------------------------
+
+def plain_tar(tmp_path, compression='gzip'):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.GNU_FORMAT) as tar:
+        for name, data in [('./', None), ('./volumes/', None), ('./volumes/workspace/', None), ('./volumes/workspace/a.txt', b'abc')]:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE if data is None else tarfile.REGTYPE
+            info.mode = 0o755 if data is None else 0o644
+            info.size = len(data or b'')
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return compress(str(tmp_path / ('plain' + SUFFIX[compression])), buf.getvalue(), compression)
+
+
+def test_a_plain_tar_with_a_dot_slash_prefix_verifies_and_restores(tmp_path):
+    path = plain_tar(tmp_path)
+    report = verify_archive(path, require_manifest=False)
+    assert report['ok'] is True, failure_summary(report)
+    target = tmp_path / 'restore'
+    result = extract_archive(path, {'workspace': str(target)})
+    assert result['targets']['workspace']['files'] == 1
+    assert (target / 'a.txt').read_bytes() == b'abc'
+
+
+@pytest.mark.skipif(not HAVE_GNU_TAR, reason='needs GNU tar')
+def test_an_archive_made_the_common_way_with_gnu_tar_verifies(tmp_path):
+    source = tmp_path / 'src' / 'volumes' / 'workspace'
+    source.mkdir(parents=True)
+    (source / 'a.txt').write_bytes(b'abc')
+    path = str(tmp_path / 'x.tar.gz')
+    subprocess.check_call(['tar', '-C', str(tmp_path / 'src'), '-czf', path, '.'])
+    report = verify_archive(path, require_manifest=False)
+    assert report['ok'] is True, failure_summary(report)
+
+
+@pytest.mark.parametrize('payload', [end_marker(), header_block('./', kind=tarfile.DIRTYPE) + end_marker()], ids=['no-member', 'only-dot'])
+def test_an_empty_archive_is_not_a_good_backup(tmp_path, payload):
+    path = compress(str(tmp_path / name_for()), payload)
+    report = verify_archive(path, require_manifest=False)
+    assert failed_names(report) == ['content']
+    assert check(report, 'content')['reason'] == 'the archive holds no file, folder or symlink (allow_empty accepts that)'
+    assert verify_archive(path, require_manifest=False, allow_empty=True)['ok'] is True
+
+
+# Extraction writes what was checked (issue 11, item 2) ------------------------------------------------
+
+def swap_after_plan(monkeypatch, path, replacement):
+    """Replace the archive file once the extraction planned from it (someone swapping it)."""
+    real = _backup_reader._plan_extraction
+
+    def plan_then_swap(*args, **kwargs):
+        planned = real(*args, **kwargs)
+        os.replace(replacement, path)
+        return planned
+    monkeypatch.setattr(_backup_reader, '_plan_extraction', plan_then_swap)
+
+
+def live_target(tmp_path):
+    target = tmp_path / 'live'
+    target.mkdir()
+    (target / 'current.txt').write_bytes(b'current')
+    (target / 'folder').mkdir()
+    (target / 'folder' / 'deep.txt').write_bytes(b'deep')
+    return target
+
+
+@pytest.mark.parametrize('data_filter', FILTERS)
+def test_a_hard_link_swapped_in_after_the_plan_is_refused_and_undone(tmp_path, monkeypatch, data_filter):
+    built = make(tmp_path)
+    other = tmp_path / 'other'
+    other.mkdir()
+    swapped = make(other, sample_members()[:-1] + [UNSAFE['hard link'][0]])  # as many members as the original
+    target = live_target(tmp_path)
+    before = tree(target)
+    swap_after_plan(monkeypatch, built['path'], swapped['path'])
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)}, data_filter=data_filter)
+    assert str(error.value).startswith('extraction failed: the archive changed after it was checked: member volumes/workspace/hard: hard link')
+    assert str(error.value).endswith('target workspace (%s) put back as it was' % target)
+    assert error.value.changed is True
+    assert tree(target) == before
+
+
+def test_other_bytes_swapped_in_after_the_plan_are_undone(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    other = tmp_path / 'other'
+    other.mkdir()
+    members = sample_members()
+    members[1] = dict(members[1], data=b'swapped notes\n' * 100)
+    swapped = make(other, members)
+    target = live_target(tmp_path)
+    before = tree(target)
+    swap_after_plan(monkeypatch, built['path'], swapped['path'])
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target), 'dumps': str(tmp_path / 'dumps')})
+    assert str(error.value).startswith('extraction failed: the archive changed after it was checked: the file read has sha256 %s, '
+                                       'the check read %s' % (swapped['sha256'], built['sha256']))
+    assert 'target workspace (%s) put back as it was' % target in str(error.value)
+    assert 'target dumps (%s) removed (it did not exist before)' % (tmp_path / 'dumps') in str(error.value)
+    assert error.value.changed is True
+    assert tree(target) == before
+    assert not (tmp_path / 'dumps').exists()
+
+
+def test_extract_refuses_an_archive_other_than_the_verified_one(tmp_path):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)}, expected_sha256='0' * 64)
+    assert str(error.value) == 'the archive has sha256 %s, not the expected %s; nothing was written' % (built['sha256'], '0' * 64)
+    assert extract_archive(built['path'], {'workspace': str(target)}, expected_sha256=built['sha256'])['changed'] is True
+
+
+# Free space, size caps, and the state after a failure (issue 11, item 6) ------------------------------
+
+def fake_statvfs(monkeypatch, free_bytes, block=4096, inodes=100000):
+    def statvfs(path):
+        return os.statvfs_result((block, block, 1 << 30, free_bytes // block, free_bytes // block, 1 << 20, inodes, inodes, 0, 255))
+    monkeypatch.setattr(os, 'statvfs', statvfs)
+
+
+def test_extract_refuses_without_room_before_touching_anything(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    before = tree(target)
+    fake_statvfs(monkeypatch, 14 * 4096)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)}, space_margin=0)
+    assert str(error.value) == ('not enough free space for target workspace (%s): the restore needs 0.1 MB (the data, '
+                                'the blocks of 7 entries and a margin of 0.0 MB), 0.1 MB are free (57344 bytes, 106890 needed); '
+                                'nothing was written' % target)
+    assert tree(target) == before
+    with pytest.raises(BackupExtractError, match='not enough free space'):
+        extract_archive(built['path'], {'workspace': str(target)}, check_mode=True, space_margin=0)
+    fake_statvfs(monkeypatch, 200000)
+    with pytest.raises(BackupExtractError, match='a margin of 1.0 MB'):
+        extract_archive(built['path'], {'workspace': str(target)}, space_margin=1000000)
+    assert extract_archive(built['path'], {'workspace': str(target)}, space_margin=0)['changed'] is True
+
+
+def test_extract_refuses_without_enough_inodes(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    fake_statvfs(monkeypatch, 1 << 30, inodes=3)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(tmp_path / 'restore')})
+    assert str(error.value).startswith('not enough free inodes for target workspace (%s): the restore makes 7 entries, 3 are free' % (tmp_path / 'restore'))
+
+
+def zero_bomb(tmp_path, compression, size=96 << 20):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(tarfile.TarInfo('volumes/workspace'), None) if False else None
+        info = tarfile.TarInfo('volumes/workspace/zeros')
+        info.size = size
+        tar.addfile(info, io.BytesIO(bytes(size)))
+    return compress(str(tmp_path / name_for(compression)), buf.getvalue(), compression)
+
+
+@pytest.mark.parametrize('compression', ['zstd', 'gzip'])
+def test_a_decompression_bomb_is_refused_by_the_ratio_cap(tmp_path, compression):
+    path = zero_bomb(tmp_path, compression)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(path, {'workspace': str(tmp_path / 'restore')}, max_ratio=100)
+    assert str(error.value).startswith('the archive expands to more than 100 times its size (max_ratio) ')
+    assert str(error.value).endswith('nothing was written')
+    assert not (tmp_path / 'restore').exists()
+
+
+def test_the_total_size_cap(tmp_path):
+    built = make(tmp_path)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(tmp_path / 'restore')}, max_total_size=50000)
+    assert str(error.value) == ('the archive holds more than 50000 bytes of tar data (max_total_size): refused at 0.1 MB; '
+                                'nothing was written')
+    assert not (tmp_path / 'restore').exists()
+
+
+def test_a_write_failure_puts_the_live_data_back_and_says_so(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    before = tree(target)
+    real_open = os.open
+
+    def full_disk(path, flags, *args, **kwargs):
+        if str(path).endswith('data.bin') and flags & os.O_CREAT:
+            raise OSError(28, 'No space left on device')
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, 'open', full_disk)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)})
+    assert str(error.value) == ('extraction failed: cannot write %s: [Errno 28] No space left on device; '
+                                'target workspace (%s) put back as it was' % (target / 'sub' / 'data.bin', target))
+    assert error.value.changed is True
+    assert error.value.states == {'workspace': 'put back as it was'}
+    assert tree(target) == before
+
+
+def test_a_write_failure_without_clear_states_what_was_written(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    real_open = os.open
+
+    def full_disk(path, flags, *args, **kwargs):
+        if str(path).endswith('data.bin') and flags & os.O_CREAT:
+            raise OSError(28, 'No space left on device')
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, 'open', full_disk)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)}, clear=False)
+    assert error.value.changed is True
+    assert error.value.states == {'workspace': 'partly restored: its contents were kept (clear=false) and 4 members were written over them'}
+
+
+# Folder errors are failures naming the path (issue 11, item 8) ----------------------------------------
+
+@pytest.mark.parametrize('error_number', [13, 2], ids=['permission', 'gone'])
+def test_a_target_that_cannot_be_listed_is_named(tmp_path, monkeypatch, error_number):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def refuse(real):
+        def call(path='.'):
+            if str(path) == str(target):
+                raise OSError(error_number, os.strerror(error_number), str(path))
+            return real(path)
+        return call
+    monkeypatch.setattr(os, 'scandir', refuse(real_scandir))
+    monkeypatch.setattr(os, 'listdir', refuse(real_listdir))
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)})
+    assert str(error.value) == "cannot list target workspace (%s): [Errno %d] %s: '%s'; nothing was written" % (
+        target, error_number, os.strerror(error_number), target)

@@ -104,3 +104,42 @@ def test_zstd_archive_without_zstandard(tmp_path, results, monkeypatch):
     assert run_module({'archive': built['path'], 'targets': {'workspace': str(tmp_path / 'w')}}) == 1
     assert results[-1]['msg'] == missing_lib_msg('zstandard')
     assert not (tmp_path / 'w').exists()
+
+
+def test_caps_and_the_expected_sha256_are_options(tmp_path, results):
+    built = make(tmp_path)
+    target = tmp_path / 'workspace'
+    args = {'archive': built['path'], 'targets': {'workspace': str(target)}}
+    assert run_module(dict(args, max_total_size=50000)) == 1
+    assert results[-1]['msg'] == ('Failed to restore from %s: the archive holds more than 50000 bytes of tar data (max_total_size): '
+                                  'refused at 0.1 MB; nothing was written' % built['path'])
+    assert results[-1]['changed'] is False
+    assert run_module(dict(args, sha256='0' * 64)) == 1
+    assert 'not the expected %s; nothing was written' % ('0' * 64) in results[-1]['msg']
+    assert run_module(dict(args, space_margin=1 << 60)) == 1
+    assert results[-1]['msg'].startswith('Failed to restore from %s: not enough free space for target workspace' % built['path'])
+    assert run_module(dict(args, max_ratio=-1)) == 1
+    assert results[-1]['msg'] == 'Failed to restore from %s: max_ratio must be 0 or more, not -1' % built['path']
+    assert not target.exists()
+    assert run_module(dict(args, sha256=built['sha256'], max_ratio=0, max_total_size=0, space_margin=0)) == 0
+    assert results[-1]['changed'] is True
+
+
+def test_a_failure_after_touching_the_targets_reports_changed_and_their_state(tmp_path, results, monkeypatch):
+    built = make(tmp_path)
+    target = tmp_path / 'workspace'
+    target.mkdir()
+    (target / 'current.txt').write_bytes(b'current')
+    real_open = os.open
+
+    def full_disk(path, flags, *args, **kwargs):
+        if str(path).endswith('data.bin') and flags & os.O_CREAT:
+            raise OSError(28, 'No space left on device')
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, 'open', full_disk)
+    assert run_module({'archive': built['path'], 'targets': {'workspace': str(target)}}) == 1
+    result = results[-1]
+    assert result['changed'] is True
+    assert result['target_states'] == {'workspace': 'put back as it was'}
+    assert result['msg'].endswith('target workspace (%s) put back as it was' % target)
+    assert listing(target) == ['current.txt']

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import json
 import os
 
 
@@ -16,7 +17,14 @@ from ansible_collections.clawd.ops.plugins.module_utils import _backup_format
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.modules import backup_verify
-from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, sample_members
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import (
+    build_archive,
+    compress,
+    end_marker,
+    header_block,
+    padded,
+    sample_members,
+)
 
 NOW = 1795456200
 
@@ -146,3 +154,21 @@ def test_missing_zstandard_names_the_role_that_installs_it(tmp_path, results, mo
     assert run_module({'path': zstd_archive['path']}) == 1
     msg = results[-1]['msg']
     assert 'zstandard' in msg and 'clawd.ops.server_setup' in msg and 'python3-zstandard' in msg
+
+
+def test_an_empty_archive_fails_unless_allowed(tmp_path, results):
+    path = compress(str(tmp_path / archive_name('claudebox', NOW, '1.0.0', 'zstd')), end_marker())
+    args = {'path': path, 'require_manifest': False, 'require_checksum': False}
+    assert run_module(args) == 1
+    assert results[-1]['msg'] == ('Backup %s failed verification: content: the archive holds no file, folder or symlink '
+                                  '(allow_empty accepts that)' % path)
+    assert run_module(dict(args, allow_empty=True)) == 0
+
+
+def test_a_name_that_is_not_utf8_comes_back_escaped(tmp_path, results):
+    payload = header_block('x', size=1, name_bytes=b'volumes/w/\xff/../evil') + padded(b'a') + end_marker()
+    path = compress(str(tmp_path / archive_name('claudebox', NOW, '1.0.0', 'zstd')), payload)
+    assert run_module({'path': path, 'require_manifest': False, 'require_checksum': False}) == 1
+    result = results[-1]
+    assert "safety: member volumes/w/\\xff/../evil: '..' in its path" in result['msg']
+    json.dumps(result, ensure_ascii=False).encode('utf-8')  # no lone surrogate left for Ansible to choke on

@@ -129,6 +129,8 @@ attempts:
 
 import time
 
+from urllib.parse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version
@@ -174,6 +176,14 @@ def ask(transport, url, version_url, params):
     return result
 
 
+def url_password(url):
+    """The password of a URL's ``user:password@`` (sent as HTTP Basic credentials), or None."""
+    try:
+        return urlsplit(url or '').password
+    except ValueError:
+        return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -196,13 +206,17 @@ def main():
     if params['wait_timeout'] < 0 or params['wait_interval'] <= 0:
         module.fail_json(msg='wait_timeout must be 0 or more and wait_interval more than 0')
 
+    # A password in user:password@ of a URL is a secret: masked in the result (and the invocation), redacted from errors.
+    passwords = [p for p in (url_password(params['url']), url_password(params['version_url'])) if p]
+    for password in passwords:
+        module.no_log_values.add(password)
     verify = params['ca_path'] or True if params['validate_certs'] else False
     # 5xx answers of a health endpoint are answers, not faults to retry: only connection errors
     # and 429 are retried by the transport here; waiting for health is this module's own loop.
     # A health endpoint may redirect to another origin (http to https): followed, without the
     # credentials of the URL's user:password@.
     transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                          retry_statuses=(429,), cross_origin_redirects='strip')
+                          retry_statuses=(429,), cross_origin_redirects='strip', secrets=passwords)
     deadline = time.monotonic() + params['wait_timeout']
     attempts = 0
     while True:

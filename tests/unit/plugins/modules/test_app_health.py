@@ -142,3 +142,14 @@ def test_a_redirect_to_another_origin_is_followed_without_credentials(results):
         assert app.requests[0]['headers']['Authorization'].startswith('Basic ')
         assert len(other.requests) == 1 and 'Authorization' not in other.requests[0]['headers']
     assert results[-1]['healthy'] is True
+
+
+def test_the_password_of_the_url_is_never_in_the_result(capsys):
+    """Read back as Ansible prints it (real exit_json and fail_json): the message, failed_checks and invocation."""
+    from ansible.module_utils.testing import patch_module_args
+    with patch_module_args({'url': 'http://probe:healthPASS-77@127.0.0.1:9/health', 'retries': 0, 'timeout': 1}):
+        with pytest.raises(SystemExit) as info:
+            app_health.main()
+    printed = capsys.readouterr().out
+    assert info.value.code == 1 and 'not healthy' in printed and '127.0.0.1:9/health' in printed
+    assert 'healthPASS-77' not in printed

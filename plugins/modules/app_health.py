@@ -65,6 +65,8 @@ options:
 notes:
   - An answer other than 200, a body that is not JSON, a status other than C(ok), C(healthy) or C(pass),
     and a sub-check not ok all make the app unhealthy.
+  - A redirect is followed, to another origin too (for example from V(http) to V(https)); the credentials of a
+    C(user:password@) in the URL go only to the URL's own origin (scheme, host and port), and never appear in the result.
 '''
 
 EXAMPLES = r'''

@@ -93,6 +93,9 @@ options:
       - Also ask for the bot's own details (C(getMe)) and return them as RV(bot). One more API call.
     type: bool
     default: false
+notes:
+  - The bot token (in the URL path) and O(secret_token) go only to the origin (scheme, host and port) of O(api_url);
+    a redirect to another origin fails naming both origins.
 seealso:
   - module: clawd.ops.telegram_webhook_info
 '''

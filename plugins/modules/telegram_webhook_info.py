@@ -35,6 +35,9 @@ options:
       - Ask for the bot's details (C(getMe)). Turn off to make a single API call.
     type: bool
     default: true
+notes:
+  - The bot token (in the URL path) goes only to the origin (scheme, host and port) of O(api_url); a redirect to another
+    origin fails naming both origins.
 seealso:
   - module: clawd.ops.telegram_webhook
 '''

@@ -128,6 +128,8 @@ options:
 notes:
   - Buying a number costs money on a real account. Buying is never repeated after an error whose outcome is unknown
     (a 5xx or a lost answer); run the task again, it finds the number if it was bought.
+  - The account's credentials go only to the origin (scheme, host and port) of O(api_url). A redirect to another origin, or a
+    C(next_page_uri) on another origin, fails naming both origins.
 '''
 
 EXAMPLES = r'''

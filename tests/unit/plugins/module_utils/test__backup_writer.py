@@ -1028,3 +1028,29 @@ def test_a_partial_that_a_live_run_holds_is_not_removed(tree):
         assert result['cleaned_up'] == []
     finally:
         os.close(fd)
+
+
+def test_check_mode_says_which_leftovers_it_would_remove_and_removes_none(tree):
+    src, dest = tree
+    leftover = os.path.join(dest, 'claudebox-20261122T020000Z-0.9.0.tar.zst')
+    for suffix in ('.partial', '.sha256'):
+        with open(leftover + suffix, 'w') as handle:
+            handle.write('x')
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW, check_mode=True)
+    assert result['cleaned_up'] == [leftover + '.partial', leftover + '.sha256']
+    assert listing(dest) == [os.path.basename(leftover) + '.partial', os.path.basename(leftover) + '.sha256']
+
+
+def test_a_commit_cut_short_after_the_rename_is_finished_by_the_next_run(tree, monkeypatch):
+    src, dest = tree
+    kill_at(monkeypatch, 'os.replace', 1)  # the archive renamed, its side files still .partial
+    with pytest.raises(Killed):
+        create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
+    monkeypatch.undo()
+    first = os.path.join(dest, NAME + '.tar.zst')
+    assert listing(dest) == [NAME + '.tar.zst', NAME + '.tar.zst.manifest.json.partial', NAME + '.tar.zst.sha256.partial']
+    result = create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.1', now=NOW + 60)
+    assert result['cleaned_up'] == [first + '.manifest.json.partial', first + '.sha256.partial']
+    assert read_sha256_file(first + '.sha256') == verify_archive(first, require_checksum=True)['sha256']
+    with open(first + '.manifest.json', 'rb') as handle:
+        assert json.loads(handle.read().decode('utf-8'))['app_version'] == '1.0.0'

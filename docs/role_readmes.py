@@ -117,8 +117,8 @@ def _option_rows(options, prefix=''):
         if spec.get('version_added'):
             description += ' Added in %s.' % spec['version_added']
         default = _value(spec['default']) if 'default' in spec and spec['default'] is not None else ''
-        rows.append('| %s | %s | %s | %s | %s |' % (_code(prefix + name), _cell(_type(spec)), 'yes' if spec.get('required') else '',
-                                                   _cell(default), _cell(description.strip())))
+        cells = (_code(prefix + name), _cell(_type(spec)), 'yes' if spec.get('required') else '', _cell(default), _cell(description.strip()))
+        rows.append('| %s | %s | %s | %s | %s |' % cells)
         rows.extend(_option_rows(spec.get('options'), '%s%s.' % (prefix, name)))
     return rows
 

@@ -37,7 +37,8 @@ window.addEventListener('load', function () {
   out.options = [].map.call(document.querySelectorAll('#parameters table.ansible-option-table > tbody > tr'), function (row) {
     var title = row.querySelector('.ansible-option-title');
     var type = row.querySelector('.ansible-option-type'), elements = row.querySelector('.ansible-option-elements');
-    return {name: title ? title.innerText.trim() : null, shown: shown(title), type: type ? type.innerText.trim() + (elements ? ' / ' + elements.innerText.trim() : '') : null,
+    return {name: title ? title.innerText.trim() : null, shown: shown(title),
+            type: type ? type.innerText.trim() + (elements ? ' / ' + elements.innerText.trim() : '') : null,
             required: !!row.querySelector('.ansible-option-required'),
             description: row.cells.length > 1 ? row.cells[1].innerText : ''};
   });
@@ -66,8 +67,8 @@ def _module_options():
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', os.path.join(ROOT, '.lab', 'collections'))
     env.setdefault('ANSIBLE_CONFIG', os.path.join(ROOT, '.config', 'ansible-none.cfg'))
     ansible_doc = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')  # the virtualenv's, beside its python
-    done = subprocess.run([ansible_doc if os.path.exists(ansible_doc) else 'ansible-doc', '--json', '-t', 'module', 'clawd.ops.%s' % MODULE], capture_output=True, text=True,
-                          env=env, check=False, timeout=120)
+    command = [ansible_doc if os.path.exists(ansible_doc) else 'ansible-doc', '--json', '-t', 'module', 'clawd.ops.%s' % MODULE]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert done.returncode == 0, 'ansible-doc cannot read clawd.ops.%s: %s' % (MODULE, done.stderr[-2000:])
     return json.loads(done.stdout)['clawd.ops.%s' % MODULE]['doc']['options']
 

@@ -550,16 +550,20 @@ class CoolifyClient:
         cancelled, problems = [], []
         for uuid in deployment_uuids:
             try:
-                self.cancel_deployment(uuid)
+                answer = self.cancel_deployment(uuid)
             except CoolifyError as exc:
                 if exc.status != 400:
                     problems.append(str(exc))
                     continue
+                answer = None
             try:
                 seen[uuid] = self.deployment(uuid)
             except CoolifyError as exc:
-                problems.append(str(exc))
-                continue
+                if answer is None:
+                    problems.append(str(exc))
+                    continue
+                # Coolify took the cancel but cannot be read now: its answer says how the deployment ended.
+                seen[uuid] = dict(seen.get(uuid) or {'deployment_uuid': uuid}, status=answer.get('status') or 'cancelled-by-user')
             if seen[uuid].get('status') == 'cancelled-by-user':
                 cancelled.append(uuid)
             elif seen[uuid].get('status') not in TERMINAL_STATUSES:

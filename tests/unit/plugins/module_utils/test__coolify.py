@@ -567,3 +567,12 @@ def test_cancel_unfinished_cancels_reads_again_and_reports_what_it_could_not(scr
     assert seen[DEP]['status'] == 'cancelled-by-user' and seen[other]['status'] == 'finished' and gone not in seen
     assert problems == ['Failed to cancel deployment %s: HTTP 404: Not found.' % gone]
     assert [r[1] for r in scripted.requests if r[0] == 'POST'] == ['/deployments/%s/cancel' % u for u in (DEP, other, gone)]
+
+
+def test_a_cancel_coolify_took_counts_even_when_the_deployment_cannot_be_read_again(scripted):
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (200, {'message': 'Deployment cancelled successfully.', 'deployment_uuid': DEP, 'status': 'cancelled-by-user'}))
+    scripted.answer('GET', '/deployments/' + DEP, (404, {'message': 'Deployment not found.'}))
+    seen = {DEP: load('deployment_in_progress')}
+    assert client_for(scripted).cancel_unfinished([DEP], seen) == ([DEP], [])
+    assert seen[DEP]['status'] == 'cancelled-by-user' and seen[DEP]['deployment_uuid'] == DEP

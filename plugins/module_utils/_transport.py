@@ -187,7 +187,6 @@ if HAS_REQUESTS:
                 return False
             return super(_CappedRetry, self).is_retry(method, status_code, has_retry_after)
 
-
     class _Session(requests.Session):
         """A Session whose redirects keep credentials within their origin (see Transport._check_redirect)."""
 

@@ -21,7 +21,7 @@ description:
     answer is.
   - The probe makes the bot act (and usually send a message), so it does not run in check mode, and it reports C(changed).
   - A redirect within the webhook's origin (scheme, host and port) is followed. A redirect to another origin fails, naming
-    both: the secret token is never sent to another origin (and Telegram would not deliver there either).
+    both, since the secret token is never sent to another origin (and Telegram would not deliver there either).
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:

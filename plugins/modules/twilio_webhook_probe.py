@@ -87,8 +87,8 @@ notes:
     C(NumMedia), C(NumSegments) for a message) with new random SIDs. A C(user:password@) in a URL is sent as HTTP Basic
     credentials and left out of the signed URL, as Twilio does.
   - A request is not repeated after an error whose outcome is unknown (a 5xx or a lost answer), only after HTTP 429.
-  - A redirect within the URL's origin (scheme, host and port) is followed. A redirect to another origin fails, naming both:
-    the signature and the URL's credentials are never sent to another origin; give the URL the app really answers at.
+  - A redirect within the URL's origin (scheme, host and port) is followed. A redirect to another origin fails, naming both,
+    since the signature and the URL's credentials are never sent to another origin; give the URL the app really answers at.
 seealso:
   - module: clawd.ops.twilio_number
 '''

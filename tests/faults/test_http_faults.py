@@ -30,7 +30,6 @@ import pytest
 pytest.importorskip('requests')
 
 # pylint: disable=wrong-import-position
-from ansible.module_utils import basic  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.clawd.ops.plugins.modules import (  # noqa: E402

@@ -18,8 +18,9 @@ description:
     computed in that one pass, in up to three threads.
   - 'Checks: the archive exists; its age (O(max_age)) and size (O(min_size)); it is readable to the end (not truncated, not corrupt);
     no member is unsafe (absolute paths, C(..), symlinks leaving their source, hard links, devices, fifos, duplicate names, anything
-    but a folder at C(volumes/<name>)); it holds something (O(allow_empty)); its manifest is present and matches every member''s type, size, sha256 and mode; O(expected_members) are there; the sha256 matches
-    O(sha256) or the C(.sha256) file beside the archive; optionally a spot check against the live files.'
+    but a folder at C(volumes/<name>)); it holds something (O(allow_empty)); its manifest is present and matches every member''s
+    type, size, sha256 and mode; O(expected_members) are there; the sha256 matches O(sha256) or the C(.sha256) file beside the
+    archive; optionally a spot check against the live files.'
   - Never changes anything.
   - Reads hostile archives safely - negative sizes and special headers (pax, GNU long names) over 1 MiB are refused - and its
     memory stays bounded whatever the archive declares - a few read buffers, the zstd window (at most 128 MiB), the manifest

@@ -1015,7 +1015,8 @@ def test_the_feed_never_moves_backwards():
 @pytest.mark.parametrize('kind', [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME], ids=['pax', 'gnu-long-name'])
 def test_a_special_header_over_1_mib_is_refused(tmp_path, kind):
     size = (1 << 20) + 1
-    payload = header_block('././@LongLink', size=size, kind=kind) + padded(b'\0' * size) + header_block('volumes/workspace/a', size=1) + padded(b'a') + end_marker()
+    payload = (header_block('././@LongLink', size=size, kind=kind) + padded(b'\0' * size)
+               + header_block('volumes/workspace/a', size=1) + padded(b'a') + end_marker())
     path = compress(str(tmp_path / name_for()), payload)
     reason = check(verify_bounded(path), 'readable')['reason']
     assert reason.startswith('tar data is corrupt: a special header of 1048577 bytes at byte 0 of the tar stream (at most 1048576 are read)'), reason
@@ -1029,7 +1030,7 @@ def test_a_huge_declared_special_header_costs_no_memory(tmp_path):
     with open(path, 'wb') as handle:
         compressor = zstandard.ZstdCompressor(write_checksum=True).compressobj()
         handle.write(compressor.compress(head))
-        for _ in range(size >> 20):
+        for _mib in range(size >> 20):
             handle.write(compressor.compress(b'\0' * (1 << 20)))
         handle.write(compressor.flush())
     outcome = run_bounded(lambda: verify_archive(path, require_manifest=False, threads=False), extra_memory=48 << 20)
@@ -1216,7 +1217,6 @@ def test_extract_refuses_without_enough_inodes(tmp_path, monkeypatch):
 def zero_bomb(tmp_path, compression, size=96 << 20):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode='w', format=tarfile.PAX_FORMAT) as tar:
-        tar.addfile(tarfile.TarInfo('volumes/workspace'), None) if False else None
         info = tarfile.TarInfo('volumes/workspace/zeros')
         info.size = size
         tar.addfile(info, io.BytesIO(bytes(size)))

@@ -27,7 +27,7 @@ description:
     C(.sha256) without its archive), and finishes the commit of an archive that was renamed but not given its side files;
     see RV(cleaned_up). M(clawd.ops.backup_retention) also deletes old C(.partial) leftovers.
   - Source folders are walked one level at a time without following symlinks, and each file is read through the very folders
-    that were listed (device and inode checked): a folder swapped for a symlink or for another folder while the backup runs
+    that were listed (device and inode checked), so a folder swapped for a symlink or for another folder while the backup runs
     (by a container that can write its volume) is never followed; what was below it is reported in RV(changed_during_backup).
   - Refuses before writing anything when O(dest) is missing or not writable, a source is missing or unreadable, or the raw size
     of the sources would fill the filesystem of O(dest) above O(max_disk_percent).

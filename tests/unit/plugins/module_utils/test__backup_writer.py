@@ -980,8 +980,8 @@ def orphan_side_files(dest):
                   if name.endswith(suffix) and name[:-len(suffix)] not in names)
 
 
-@pytest.mark.parametrize('function_name, after_calls', [('_write_side_file', 0), ('_write_side_file', 1), ('os.replace', 0),
-                                                         ('os.replace', 1), ('os.replace', 2)])
+@pytest.mark.parametrize('function_name, after_calls', [
+    ('_write_side_file', 0), ('_write_side_file', 1), ('os.replace', 0), ('os.replace', 1), ('os.replace', 2)])
 def test_a_run_killed_while_committing_leaves_no_side_file_without_its_archive(tree, monkeypatch, function_name, after_calls):
     src, dest = tree
     kill_at(monkeypatch, function_name, after_calls)

@@ -15,8 +15,18 @@ a second CPU, reading + whole-file hashing and decompression run in two more thr
 chunks over small bounded queues; hashlib, python-zstandard and zlib release the GIL while they
 work, so the three stages overlap.
 
-Extraction reads the archive twice: once to refuse unsafe members before anything is written,
-once to write through tarfile with its data filter (or this module's copy of its rules).
+Extraction reads the archive twice: once to refuse unsafe members, check the free space and cap
+the expansion before anything is written, once to write, each member again checked for safety and
+passed through tarfile's data filter (or this module's copy of its rules). The writing pass must
+end with the whole-file sha256 the first pass saw; a target whose contents are cleared is emptied
+by moving them aside into a holding folder inside it, put back when anything fails.
+
+Memory stays bounded whatever the archive declares: the read buffers (a few 1 MiB chunks), the
+decompressor's window (zstd: at most 128 MiB, python-zstandard's default limit), a special header
+(pax, GNU long name) of at most SPECIAL_HEADER_MAX (1 MiB, refused beyond), the manifest member of
+at most MANIFEST_MAX_BYTES (256 MiB), and the member index (about 1 KiB plus the name per member),
+refused beyond INDEX_MAX_BYTES (1 GiB). Negative sizes are refused and the tar feed never moves
+backwards, so a hostile header cannot make a pass loop.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -76,6 +86,14 @@ HAS_TAR_FILTERS = hasattr(tarfile, 'data_filter')
 BLOCK = 512
 NUL_BLOCK = b'\0' * BLOCK
 MANIFEST_MAX_BYTES = 256 << 20
+SPECIAL_HEADER_MAX = 1 << 20    # a pax header or GNU long name/link: more is refused
+SPECIAL_HEADERS_PER_MEMBER = 16
+INDEX_MAX_BYTES = 1 << 30       # the member index kept for the manifest comparison
+INDEX_MEMBER_COST = 1024        # its estimated cost per member, beside the name
+RATIO_FLOOR = 64 << 20          # the expansion ratio is judged past this much tar data
+DEFAULT_MAX_RATIO = 250
+DEFAULT_SPACE_MARGIN = 64 << 20
+HOLDING_PREFIX = '.clawd-restore-held-'
 LISTED = 5          # problems spelled out in a reason before "and N more"
 SPOT_LISTED = 20    # paths listed in a spot check's report
 _THREAD_QUEUE = 8   # chunks in flight between two threads
@@ -96,8 +114,48 @@ class UnsafeMemberError(BackupReadError):
     """A member that must not be written (outside its target, a device, a hard link...)."""
 
 
+class _LimitError(BackupReadError):
+    """The archive expands beyond a cap (max_total_size, max_ratio)."""
+
+
+class _WriteError(Exception):
+    """Writing a member failed, or the archive changed since it was checked: the targets were touched."""
+
+
 class BackupExtractError(Exception):
-    """Extraction refused or failed; the message says what and whether anything was written."""
+    """Extraction refused or failed; the message says what and whether anything was written.
+
+    changed: whether the targets were touched; states: what each target holds now (after a
+    failure that touched them)."""
+
+    def __init__(self, message, changed=False, states=None):
+        super(BackupExtractError, self).__init__(printable(message))
+        self.changed = changed
+        self.states = states or {}
+
+
+def printable(text):
+    """Text safe to hand to Ansible: bytes that are not UTF-8 (kept by surrogateescape) as \\xNN."""
+    try:
+        text.encode('utf-8')
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode('utf-8', 'surrogateescape')
+    except UnicodeEncodeError:
+        raw = text.encode('utf-8', 'surrogatepass')
+    return raw.decode('utf-8', 'backslashreplace')
+
+
+def _printable_tree(value):
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return dict((_printable_tree(key), _printable_tree(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [_printable_tree(item) for item in value]
+    return value
 
 
 def _md5():
@@ -431,11 +489,13 @@ class _TarFeed(object):
     """The decompressed tar stream: a forward-only file for tarfile's header parsing, and a way
     to pass member data (to a hash) in the decompressor's own chunks."""
 
-    def __init__(self, next_chunk):
+    def __init__(self, next_chunk, guard=None):
         self._next_chunk = next_chunk
         self._buf = b''
         self._off = 0
         self._pos = 0
+        self._delivered = 0
+        self.guard = guard  # called with the decompressed bytes so far, after each chunk; raises to stop
         self.eof = False
 
     def tell(self):
@@ -448,6 +508,9 @@ class _TarFeed(object):
                 self.eof = True
                 break
             self._buf, self._off = chunk, 0
+            self._delivered += len(chunk)
+            if self.guard is not None:
+                self.guard(self._delivered)
             return True
         return False
 
@@ -473,6 +536,8 @@ class _TarFeed(object):
 
     def consume(self, size, update=None):
         """Pass size bytes, giving each piece to update without copying; returns the bytes passed."""
+        if size < 0:
+            raise ValueError('the archive stream cannot move backwards (%d bytes)' % size)
         left = size
         while left:
             avail = len(self._buf) - self._off
@@ -543,12 +608,17 @@ class _TarHeaders(object):
     def __init__(self, feed):
         self._feed = feed
         self._global = {}
+        self._global_bytes = 0
+        self._last_offset = -1
         self.end = None
         self.end_offset = None
 
     def _header(self):
         """(offset, fields, buf) of the next header block; None at the end of the archive."""
         offset = self._feed.tell()
+        if offset <= self._last_offset:  # never again: a header read twice is a loop
+            raise _HeaderError('tar data is corrupt: the stream went back to byte %d of the tar stream' % offset)
+        self._last_offset = offset
         buf = self._feed.read(BLOCK)
         if len(buf) < BLOCK:
             self.end, self.end_offset = ('short' if buf else 'eof'), offset
@@ -575,7 +645,7 @@ class _TarHeaders(object):
             raise _HeaderError('the archive is truncated in the %s at byte %d of the tar stream' % (what, self._feed.tell()))
         return data[:size]
 
-    def _pax(self, data, records):
+    def _pax(self, data, records, offset):
         pos = 0
         while True:
             match = _PAX_RECORD.match(data, pos)
@@ -585,7 +655,10 @@ class _TarHeaders(object):
             if length <= 0:
                 raise _HeaderError('tar data is corrupt: invalid pax record at byte %d of the tar stream' % self._feed.tell())
             keyword = match.group(2).decode('utf-8', 'surrogateescape')
-            records[keyword] = data[match.end(2) + 1:match.start(1) + length - 1].decode('utf-8', 'surrogateescape')
+            value = data[match.end(2) + 1:match.start(1) + length - 1].decode('utf-8', 'surrogateescape')
+            if keyword == 'size' and value.strip().startswith('-'):
+                raise _HeaderError('tar data is corrupt: negative size in a pax record at byte %d of the tar stream' % offset)
+            records[keyword] = value
             pos += length
 
     def next(self):
@@ -608,12 +681,24 @@ class _TarHeaders(object):
                 size = _nti(fields[4])
             except ValueError:
                 raise _HeaderError('tar data is corrupt: invalid size in the header at byte %d of the tar stream' % offset)
+            if size < 0:
+                raise _HeaderError('tar data is corrupt: negative size in the header at byte %d of the tar stream' % offset)
+            if size > SPECIAL_HEADER_MAX:
+                raise _HeaderError('tar data is corrupt: a special header of %d bytes at byte %d of the tar stream (at most %d are read)'
+                                   % (size, offset, SPECIAL_HEADER_MAX))
+            if len(extensions) >= SPECIAL_HEADERS_PER_MEMBER:
+                raise _HeaderError('tar data is corrupt: more than %d special headers in a row at byte %d of the tar stream'
+                                   % (SPECIAL_HEADERS_PER_MEMBER, offset))
             data = self._data(size, 'extended header')
             if kind == tarfile.XGLTYPE:
-                self._pax(data, self._global)
+                self._global_bytes += size
+                if self._global_bytes > SPECIAL_HEADER_MAX:
+                    raise _HeaderError('tar data is corrupt: global pax headers of more than %d bytes in all at byte %d of the tar stream'
+                                       % (SPECIAL_HEADER_MAX, offset))
+                self._pax(data, self._global, offset)
             elif kind in (tarfile.XHDTYPE, tarfile.SOLARIS_XHDTYPE):
                 records = dict(self._global)
-                self._pax(data, records)
+                self._pax(data, records, offset)
                 extensions.append(('pax', records))
             else:
                 extensions.append((kind, _nts(data)))
@@ -629,6 +714,8 @@ class _TarHeaders(object):
                 info.devminor = _nti(fields[13])
         except ValueError:
             raise _HeaderError('tar data is corrupt: invalid number in the header at byte %d of the tar stream' % offset)
+        if info.size < 0:
+            raise _HeaderError('tar data is corrupt: negative size in the header at byte %d of the tar stream' % offset)
         info.type = kind
         info.name = _nts(fields[0])
         info.linkname = _nts(fields[8])
@@ -696,7 +783,7 @@ class _ArchiveStream(object):
         self._raw = None
         self.source = None
         self.feed = None
-        self.tar = None
+        self.guard = None  # see _TarFeed
 
     def start(self):
         """Start decompressing (raises for a file that is neither zstd nor gzip)."""
@@ -711,20 +798,8 @@ class _ArchiveStream(object):
         # that over first, so the error names the right member.
         read = stream.read1 if self.compression == 'gzip' else stream.read
         self.source = _ChunkSource(read, min(self._chunk_size, DECOMPRESSED_CHUNK), self._threaded)
-        self.feed = _TarFeed(self.source.next_chunk)
+        self.feed = _TarFeed(self.source.next_chunk, self.guard)
         return self.feed
-
-    def open_tar(self):
-        """A tarfile.TarFile over the stream, for extraction (reads the first header)."""
-        self.start()
-        self.tar = tarfile.TarFile(fileobj=self.feed, mode='r', encoding='utf-8', errors='surrogateescape',
-                                   copybufsize=self._chunk_size)
-        return self.tar
-
-    def next_member(self):
-        member = self.tar.next()
-        del self.tar.members[:]  # nothing looks members up again: keep memory flat
-        return member
 
     def finish(self):
         """Stop decompressing and hash the rest of the file; returns the whole-file problem or None."""
@@ -787,13 +862,31 @@ def _member_type(info):
     return 'other'
 
 
+def _root_problem(info, name):
+    """A member volumes/<name> that is not a folder would be applied to the target folder itself."""
+    parts = name.split('/')
+    if len(parts) == 2 and parts[0] == 'volumes' and not info.isdir():
+        kind = _member_type(info)
+        return 'member %s: a %s at the root of a source (only a folder can be restored into a target)' % (
+            info.name, kind if kind in ('file', 'symlink') else 'special member')
+    return None
+
+
 class _ArchiveReading(object):
-    """One verify pass over an archive: what was read, what was wrong."""
+    """One pass over an archive: what was read, what was wrong.
+
+    member_hook(info, problem), when given, sees each member before its data is read, with the
+    reason it is unsafe or None; for a file member it may take the data from the feed itself and
+    return how many bytes it took (else None).
+    """
 
     def __init__(self, stream, member_hook=None, hash_members=True):
         self.stream = stream
         self._hook = member_hook
         self._hash_members = hash_members
+        self._index_bytes = 0
+        self.limited = False    # stopped by a cap (_LimitError)
+        self.content = 0        # members other than the manifest and the archive's ./ folder
         self.entries = {}       # normalized name -> {'type', 'size', 'mode', 'sha256', 'target'}
         self.order = []
         self.members = 0
@@ -824,33 +917,44 @@ class _ArchiveReading(object):
                     break
                 self._member(info, seen)
             self._end_of_archive(headers)
-        except MissingLibraryError:
+        except (MissingLibraryError, _WriteError):
             raise
         except Exception as exc:  # pylint: disable=broad-except
             # A corrupt archive can make zstandard, gzip, zlib or tarfile raise about anything:
             # whatever it is, it is the readable check failing, never a traceback.
+            self.limited = isinstance(exc, _LimitError)
             self.read_problem = _read_error_reason(exc, self.where())
         self.whole_file_problem = stream.finish()
 
     def _member(self, info, seen):
         feed = self.stream.feed
         name = normalize_member_name(info.name)
-        self._current = info.name
+        label = printable(info.name)
+        self._current = label
         self.members += 1
+        self._index_bytes += INDEX_MEMBER_COST + len(info.name) + len(info.linkname)
+        if self._index_bytes > INDEX_MAX_BYTES:
+            raise BackupReadError('the archive has more members than this reader indexes: %d members and their names take more '
+                                  'than %d MiB' % (self.members, INDEX_MAX_BYTES >> 20))
         if self.manifest_bytes is not None and self.after_manifest is None:
-            self.after_manifest = info.name
-        problem = member_safety_problem(info, seen)
+            self.after_manifest = label
+        problem = member_safety_problem(info, seen) or _root_problem(info, name)
         if problem:
-            self.unsafe.append({'name': info.name, 'problem': problem})
-        if self._hook is not None:
-            self._hook(info)
+            problem = printable(problem)
+            self.unsafe.append({'name': label, 'problem': problem})
+        if name and name != MANIFEST_MEMBER:
+            self.content += 1
+        taken = self._hook(info, problem) if self._hook is not None else None
         entry = {'type': _member_type(info), 'mode': info.mode & 0o7777}
         if info.issym() or info.islnk():
             entry['target'] = info.linkname
         if entry['type'] == 'file':
             size = info.size
             entry['size'] = size
-            if name == MANIFEST_MEMBER and size <= MANIFEST_MAX_BYTES:
+            if taken is not None:
+                got = taken
+                self.bytes += got
+            elif name == MANIFEST_MEMBER and size <= MANIFEST_MAX_BYTES:
                 data = feed.read(size)
                 got = len(data)
                 self.manifest_bytes = data
@@ -863,18 +967,19 @@ class _ArchiveReading(object):
                     got = feed.consume(size)
                 self.bytes += got
             if got < size:
-                raise BackupReadError('member %s is truncated: the archive ends after %d of its %d bytes' % (info.name, got, size))
+                raise BackupReadError('member %s is truncated: the archive ends after %d of its %d bytes' % (label, got, size))
             padding = -size % BLOCK
             if feed.consume(padding) < padding:
-                raise BackupReadError('the archive is truncated in the padding after member %s' % info.name)
+                raise BackupReadError('the archive is truncated in the padding after member %s' % label)
         elif info.type in tarfile.REGULAR_TYPES or info.type not in tarfile.SUPPORTED_TYPES:
             stored = info.size + (-info.size % BLOCK)
             if feed.consume(stored) < stored:
-                raise BackupReadError('member %s is truncated' % info.name)
-        if name not in self.entries:
-            self.order.append(name)
-        self.entries[name] = entry
-        self._last = info.name
+                raise BackupReadError('member %s is truncated' % label)
+        if name:  # the archive's own ./ folder is nothing to compare
+            if name not in self.entries:
+                self.order.append(name)
+            self.entries[name] = entry
+        self._last = label
         self._current = None
 
     def _end_of_archive(self, headers):
@@ -1098,12 +1203,13 @@ def _new_report(path):
 
 def verify_archive(path, expected_sha256=None, require_manifest=True, expected_members=(), spot_check=None,
                    s3_etag_part_size=0, chunk_size=CHUNK_SIZE, max_age=None, min_size=None, require_checksum=False,
-                   threads=None, now=None):
+                   threads=None, now=None, allow_empty=False):
     """Verify a backup archive in one pass over the file; never raises for a bad archive.
 
     Checks run: exists; age (max_age, e.g. 25h, against the time in the archive's name, else its
     mtime); size (min_size bytes); readable (every member read to the end, the compressed stream
-    complete); safety (unsafe members); manifest (present unless require_manifest is false, and
+    complete); safety (unsafe members); content (only when it fails: the archive holds no file,
+    folder or symlink beside its manifest and ./ folder, and allow_empty is false); manifest (present unless require_manifest is false, and
     matching every member's type, size, sha256 and mode); expected_members (paths, or prefixes
     ending in /); sha256 (against expected_sha256, else <archive>.sha256 when it exists, which
     require_checksum makes mandatory); spot_check ({'count': N, 'sources': {name: live folder},
@@ -1180,6 +1286,8 @@ def verify_archive(path, expected_sha256=None, require_manifest=True, expected_m
         checks.append(_check('safety', False, _listing([item['problem'] for item in reading.unsafe])))
     else:
         checks.append(_check('safety', True, 'no unsafe member'))
+    if not read_problem and not allow_empty and not reading.content:  # a check of its own only when it fails
+        checks.append(_check('content', False, 'the archive holds no file, folder or symlink (allow_empty accepts that)'))
     manifest_check, manifest = _manifest_check(reading, path, require_manifest)
     if manifest_check is not None:
         checks.append(manifest_check)
@@ -1194,7 +1302,7 @@ def verify_archive(path, expected_sha256=None, require_manifest=True, expected_m
         checks.append(spot)
     report['ok'] = all(check['ok'] for check in checks)
     report['duration'] = round(time.monotonic() - started, 3)
-    return report
+    return _printable_tree(report)
 
 
 def failure_summary(report):
@@ -1329,12 +1437,30 @@ def _destination(name, targets):
     return None, None
 
 
-def _plan_extraction(path, targets, threads, precheck=None):
+class _ExpansionGuard(object):
+    """Stops a pass once the tar stream grows past max_total_size bytes, or past max_ratio times
+    the compressed bytes read (judged beyond RATIO_FLOOR): a decompression bomb."""
+
+    def __init__(self, stream, max_total_size=0, max_ratio=0):
+        self._stream = stream
+        self._max_total = max_total_size or 0
+        self._max_ratio = max_ratio or 0
+
+    def __call__(self, total):
+        if self._max_total and total > self._max_total:
+            raise _LimitError('the archive holds more than %d bytes of tar data (max_total_size): refused at %s'
+                              % (self._max_total, _mb(total)))
+        if self._max_ratio and total > RATIO_FLOOR and total > self._max_ratio * max(self._stream.hash.size, 1):
+            raise _LimitError('the archive expands to more than %d times its size (max_ratio) after %s of tar data: '
+                              'refused as a decompression bomb' % (self._max_ratio, _mb(total)))
+
+
+def _plan_extraction(path, targets, threads, precheck=None, max_total_size=0, max_ratio=0):
     """Read the whole archive once, refuse unsafe members, count what each target gets.
 
     precheck(member, folder), a data filter, also runs each member against its target as it is
     on disk now (for restores that do not clear the targets first).
-    Returns (plan, skipped members, members in all).
+    Returns (plan, skipped members, what was read: sha256 and tar_bytes).
     """
     plan = dict((key, {'path': folder, 'files': 0, 'dirs': 0, 'symlinks': 0, 'bytes': 0, 'removed': 0})
                 for key, folder in targets.items())
@@ -1342,7 +1468,7 @@ def _plan_extraction(path, targets, threads, precheck=None):
     refused = []
     skipped = [0]
 
-    def count(info):
+    def count(info, problem):
         parts = normalize_member_name(info.name).split('/')
         if parts[0] == 'volumes' and len(parts) > 1:
             present.add(parts[1])
@@ -1351,7 +1477,7 @@ def _plan_extraction(path, targets, threads, precheck=None):
         key, relative = _destination(info.name, targets)
         if key is None:
             skipped[0] += 1
-            return
+            return None
         if relative:
             kind = _member_type(info)
             if kind == 'file':
@@ -1359,20 +1485,24 @@ def _plan_extraction(path, targets, threads, precheck=None):
                 plan[key]['bytes'] += info.size
             elif kind in ('dir', 'symlink'):
                 plan[key][kind + 's'] += 1
-            if precheck is not None:
+            if precheck is not None and problem is None:
                 try:
                     precheck(_copy_member(info, name=relative), os.path.realpath(targets[key]))
                 except UnsafeMemberError as exc:
-                    refused.append(str(exc))
+                    refused.append(printable(str(exc)))
+        return None
 
     try:
         stream = _ArchiveStream(path, threads=threads)
     except (OSError, IOError) as exc:
         raise BackupExtractError('cannot open the archive: %s; nothing was written' % exc)
     with stream:
+        stream.guard = _ExpansionGuard(stream, max_total_size, max_ratio)
         reading = _ArchiveReading(stream, member_hook=count, hash_members=False)
         reading.run()
     problem = reading.read_problem or reading.whole_file_problem
+    if reading.limited:
+        raise BackupExtractError('%s; nothing was written' % problem)
     if problem:
         raise BackupExtractError('cannot read the archive: %s; nothing was written' % problem)
     unsafe = [item['problem'] for item in reading.unsafe] + refused
@@ -1382,20 +1512,66 @@ def _plan_extraction(path, targets, threads, precheck=None):
     if absent:
         raise BackupExtractError('the archive has no %s to restore (it has: %s); nothing was written'
                                  % (', '.join(absent), ', '.join(sorted(present)) or 'nothing'))
-    return plan, skipped[0], reading.members
+    return plan, skipped[0], {'sha256': stream.hash.sha256.hexdigest(), 'tar_bytes': stream.feed.tell()}
 
 
-def _clear_folder(folder):
-    """Remove what is inside folder, not folder itself (it may be a mountpoint)."""
-    removed = 0
-    for name in os.listdir(folder):
-        full = os.path.join(folder, name)
-        if os.path.isdir(full) and not os.path.islink(full):
-            shutil.rmtree(full)
-        else:
-            os.unlink(full)
-        removed += 1
-    return removed
+def _target_entries(key, folder):
+    """The names in a target folder ([] when it does not exist yet), or a refusal naming it."""
+    try:
+        if not os.path.lexists(folder):
+            return []
+        return sorted(os.listdir(folder))
+    except (OSError, IOError) as exc:
+        raise BackupExtractError('cannot list target %s (%s): %s; nothing was written' % (key, folder, exc))
+
+
+def _nearest_folder(path):
+    while not os.path.isdir(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def _check_space(plan, targets, margin):
+    """Refuse, before anything is touched, a restore that would not fit: the data, a block for
+    each entry and the margin must fit in the space free to users on each target's file system
+    (the current contents are kept aside until the restore is complete, so they free nothing)."""
+    groups = {}
+    for key in sorted(targets):
+        probe = _nearest_folder(targets[key])
+        try:
+            device = os.stat(probe).st_dev
+            space = os.statvfs(probe)
+        except (OSError, IOError) as exc:
+            raise BackupExtractError('cannot read the free space of target %s (%s): %s; nothing was written' % (key, targets[key], exc))
+        group = groups.setdefault(device, {'keys': [], 'space': space, 'bytes': 0, 'entries': 0})
+        block = space.f_frsize or space.f_bsize or 4096
+        entries = plan[key]['files'] + plan[key]['dirs'] + plan[key]['symlinks']
+        group['keys'].append(key)
+        group['bytes'] += plan[key]['bytes'] + entries * block
+        group['entries'] += entries
+    for group in groups.values():
+        space = group['space']
+        block = space.f_frsize or space.f_bsize or 4096
+        free = space.f_bavail * block
+        needed = group['bytes'] + margin
+        names = ', '.join('%s (%s)' % (key, targets[key]) for key in group['keys'])
+        if needed > free:
+            raise BackupExtractError('not enough free space for target %s: the restore needs %s (the data, the blocks of %d entries '
+                                     'and a margin of %s), %s are free (%d bytes, %d needed); nothing was written'
+                                     % (names, _mb(needed), group['entries'], _mb(margin), _mb(free), free, needed))
+        if space.f_files and group['entries'] > space.f_favail:
+            raise BackupExtractError('not enough free inodes for target %s: the restore makes %d entries, %d are free; nothing was written'
+                                     % (names, group['entries'], space.f_favail))
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
 
 
 def _make_room(target_path, member):
@@ -1409,24 +1585,167 @@ def _make_room(target_path, member):
         os.unlink(target_path)
 
 
-def _set_attrs(tar, member, target_path):
-    tar.chown(member, target_path, True)
-    if member.mode is not None:
-        tar.chmod(member, target_path)
-    tar.utime(member, target_path)
+def _os_error(exc):
+    if getattr(exc, 'strerror', None):
+        return '[Errno %s] %s' % (exc.errno, exc.strerror)
+    return str(exc)
 
 
-def extract_archive(path, targets, clear=True, check_mode=False, data_filter=None, threads=None):
+class _Target(object):
+    """One target folder during a restore: what was done to it, and how to undo that."""
+
+    def __init__(self, key, folder, entries):
+        self.key = key
+        self.folder = folder
+        self.entries = entries
+        self.created = False
+        self.held = None        # the holding folder the previous contents were moved into
+        self.moved = 0
+        self.written = 0
+        self.before = None      # the folder's own stat before the restore
+
+    def prepare(self, clear):
+        """Create the folder, or move its contents aside when clearing."""
+        if not os.path.isdir(self.folder):
+            os.makedirs(self.folder)
+            self.created = True
+            return
+        self.before = os.stat(self.folder)
+        if clear and self.entries:
+            held = os.path.join(self.folder, HOLDING_PREFIX + '%016x' % random.getrandbits(64))
+            os.mkdir(held, 0o700)
+            self.held = held
+            for name in self.entries:
+                os.rename(os.path.join(self.folder, name), os.path.join(held, name))
+                self.moved += 1
+
+    def held_name(self):
+        return os.path.basename(self.held) if self.held else None
+
+    def drop_held(self):
+        if self.held is not None:
+            shutil.rmtree(self.held)
+            self.held = None
+
+    def undo(self, clear):
+        """Put the folder back as it was; returns its state in words."""
+        try:
+            if self.created:
+                shutil.rmtree(self.folder)
+                return 'removed (it did not exist before)'
+            if not clear:
+                if not self.written:
+                    return 'not changed'
+                return 'partly restored: its contents were kept (clear=false) and %d members were written over them' % self.written
+            keep = self.held_name()
+            for name in os.listdir(self.folder):
+                if name != keep:
+                    _remove(os.path.join(self.folder, name))
+            if self.held is not None:
+                for name in os.listdir(self.held):
+                    os.rename(os.path.join(self.held, name), os.path.join(self.folder, name))
+                os.rmdir(self.held)
+                self.held = None
+            if self.before is not None:
+                os.chmod(self.folder, stat.S_IMODE(self.before.st_mode))
+                if hasattr(os, 'geteuid') and os.geteuid() == 0:
+                    os.chown(self.folder, self.before.st_uid, self.before.st_gid)
+                os.utime(self.folder, (self.before.st_atime, self.before.st_mtime))
+            return 'put back as it was'
+        except (OSError, IOError) as exc:
+            if self.held is not None:
+                return 'partly restored; its previous contents are in %s (putting them back failed: %s)' % (self.held, _os_error(exc))
+            return 'partly restored (removing what was written failed: %s)' % _os_error(exc)
+
+
+class _Writer(object):
+    """The writing pass's member hook: checks each member again, then writes it."""
+
+    def __init__(self, targets, restore, stream):
+        self._targets = targets     # key -> _Target
+        self._real = dict((key, os.path.realpath(target.folder)) for key, target in targets.items())
+        self._restore = restore
+        self._stream = stream
+        self._as_root = hasattr(os, 'geteuid') and os.geteuid() == 0
+        self.folders = []
+
+    def member(self, info, problem):
+        if problem:
+            raise _WriteError('the archive changed after it was checked: %s' % problem)
+        key, relative = _destination(info.name, self._targets)
+        if key is None:
+            return None
+        folder = self._real[key]
+        try:
+            if not relative:
+                self.folders.append((self._restore(_copy_member(info, name='.'), folder), folder))
+                return None
+            if relative.split('/')[0] == self._targets[key].held_name():
+                raise UnsafeMemberError('member %s: its name is the holding folder of the restore' % info.name)
+            member = self._restore(_copy_member(info, name=relative), folder)
+        except UnsafeMemberError as exc:
+            raise _WriteError('the archive has an unsafe member: %s' % exc)
+        target_path = os.path.join(folder, member.name)
+        taken = None
+        try:
+            parent = os.path.dirname(target_path)
+            if not os.path.isdir(parent):
+                os.makedirs(parent)
+            _make_room(target_path, member)
+            if member.isdir():
+                if not os.path.isdir(target_path):
+                    os.mkdir(target_path, 0o700)
+                self.folders.append((member, target_path))
+            elif member.issym():
+                os.symlink(member.linkname, target_path)
+                self._attrs(member, target_path)
+            else:
+                handle = os.open(target_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+                with os.fdopen(handle, 'wb') as out:
+                    taken = self._stream.feed.consume(member.size, out.write)
+                self._attrs(member, target_path)
+        except (OSError, IOError) as exc:
+            raise _WriteError('cannot write %s: %s' % (target_path, _os_error(exc)))
+        self._targets[key].written += 1
+        return taken
+
+    def _attrs(self, member, target_path):
+        if self._as_root and member.uid is not None and member.gid is not None:
+            os.lchown(target_path, member.uid, member.gid)
+        if not member.issym() and member.mode is not None:
+            os.chmod(target_path, member.mode)
+        if not member.issym():
+            os.utime(target_path, (member.mtime, member.mtime))
+        elif os.utime in getattr(os, 'supports_follow_symlinks', ()):
+            os.utime(target_path, (member.mtime, member.mtime), follow_symlinks=False)
+
+    def finish(self):
+        """Folder modes, owners and times, deepest first (writing into them changed their times)."""
+        for member, target_path in sorted(self.folders, key=lambda item: item[1], reverse=True):
+            try:
+                self._attrs(member, target_path)
+            except (OSError, IOError) as exc:
+                raise _WriteError('cannot set the mode, owner or time of %s: %s' % (target_path, _os_error(exc)))
+
+
+def extract_archive(path, targets, clear=True, check_mode=False, data_filter=None, threads=None, expected_sha256=None,
+                    max_total_size=0, max_ratio=DEFAULT_MAX_RATIO, space_margin=DEFAULT_SPACE_MARGIN):
     """Restore sources of an archive: volumes/<name>/... into targets[name] (a folder), and
     dumps/... into targets['dumps'] when given. Other members are skipped.
 
-    The whole archive is read first and any unsafe member (member_safety_problem) refuses the
-    extraction before anything is written; each member is then written through tarfile's data
-    filter (tarfile.data_filter where Python has it, else fallback_data_filter; data_filter
-    'stdlib' or 'fallback' forces one), keeping directory modes and, as root, owners.
-    clear empties each target's contents first (not the folder itself). In check mode nothing is
-    touched. Returns changed, targets (per target: path, files, dirs, symlinks, bytes, removed),
-    skipped_members and filter. Raises BackupExtractError, MissingLibraryError.
+    The whole archive is read first, and before anything is written the restore is refused for
+    any unsafe member (member_safety_problem, or a non-folder at a source's root), a sha256 other
+    than expected_sha256, tar data beyond max_total_size bytes or max_ratio times the archive's
+    size (0: no cap), or too little free space for the data plus space_margin bytes.
+    The archive is then read again and written: each member checked again and passed through
+    tarfile's data filter (tarfile.data_filter where Python has it, else fallback_data_filter;
+    data_filter 'stdlib' or 'fallback' forces one), keeping directory modes and, as root, owners.
+    That pass must end with the sha256 the first one saw.
+    clear empties each target first (not the folder itself): its contents are moved into a
+    holding folder inside it, removed once the restore is complete and put back if it fails.
+    In check mode nothing is touched. Returns changed, targets (per target: path, files, dirs,
+    symlinks, bytes, removed), skipped_members and filter. Raises BackupExtractError (with
+    changed and states, what each target holds, when the targets were touched), MissingLibraryError.
     """
     if data_filter is None:
         data_filter = 'stdlib' if HAS_TAR_FILTERS else 'fallback'
@@ -1434,72 +1753,83 @@ def extract_archive(path, targets, clear=True, check_mode=False, data_filter=Non
         raise BackupExtractError('this Python (%s) has no tarfile.data_filter' % '.'.join(str(part) for part in sys.version_info[:3]))
     if data_filter not in ('stdlib', 'fallback'):
         raise ValueError('data_filter must be stdlib or fallback')
+    for name, value in (('max_total_size', max_total_size), ('max_ratio', max_ratio), ('space_margin', space_margin)):
+        if value is not None and value < 0:
+            raise BackupExtractError('%s must be 0 or more, not %d' % (name, value))
+    expected = None
+    if expected_sha256:
+        try:
+            expected = normalize_sha256(expected_sha256)
+        except ValueError as exc:
+            raise BackupExtractError('invalid expected sha256: %s' % exc)
     if not os.path.isfile(path):
         raise BackupExtractError('the archive %s does not exist or is not a file' % path)
     for key, folder in targets.items():
         if os.path.lexists(folder) and not os.path.isdir(folder):
             raise BackupExtractError('target %s (%s) is not a folder; nothing was written' % (key, folder))
+    entries = dict((key, _target_entries(key, folder)) for key, folder in targets.items())
     data_filter_function = _stdlib_data_filter if data_filter == 'stdlib' else fallback_data_filter
     restore = _restore_filter(data_filter_function)
     # Cleared targets hold nothing that could redirect a member; kept ones are checked as they are.
-    plan, skipped, members = _plan_extraction(path, targets, threads, precheck=None if clear else restore)
+    plan, skipped, checked = _plan_extraction(path, targets, threads, precheck=None if clear else restore,
+                                              max_total_size=max_total_size, max_ratio=max_ratio)
+    if expected is not None and checked['sha256'] != expected:
+        raise BackupExtractError('the archive has sha256 %s, not the expected %s; nothing was written' % (checked['sha256'], expected))
+    _check_space(plan, targets, space_margin or 0)
     changed = False
-    for key, folder in targets.items():
-        entries = os.listdir(folder) if os.path.isdir(folder) else []
+    for key in targets:
         if clear:
-            plan[key]['removed'] = len(entries)
-        changed = changed or bool(entries and clear) or any(plan[key][kind] for kind in ('files', 'dirs', 'symlinks'))
+            plan[key]['removed'] = len(entries[key])
+        changed = changed or bool(entries[key] and clear) or any(plan[key][kind] for kind in ('files', 'dirs', 'symlinks'))
     result = {'changed': changed, 'targets': plan, 'skipped_members': skipped, 'filter': data_filter}
     if check_mode:
         return result
 
-    extract_kwargs = {'filter': 'fully_trusted'} if HAS_TAR_FILTERS else {}  # the member was filtered just before
-    for key, folder in targets.items():
+    state = dict((key, _Target(key, folder, entries[key])) for key, folder in targets.items())
+    try:
+        for key in sorted(state):
+            try:
+                state[key].prepare(clear)
+            except (OSError, IOError) as exc:
+                raise _WriteError('cannot %s target %s (%s): %s' % ('clear' if clear and not state[key].created else 'create', key,
+                                                                    targets[key], _os_error(exc)))
+        _write_pass(path, state, restore, threads, checked, max_ratio)
+    except Exception as exc:  # pylint: disable=broad-except  # whatever it was, the targets are put back
+        states = dict((key, state[key].undo(clear)) for key in sorted(state))
+        reason = str(exc) if isinstance(exc, (_WriteError, BackupReadError)) else '%s: %s' % (type(exc).__name__, exc)
+        raise BackupExtractError('extraction failed: %s; %s' % (reason, '; '.join('target %s (%s) %s' % (key, targets[key], states[key])
+                                                                                  for key in sorted(states))),
+                                 changed=True, states=states)
+    left = []
+    for key in sorted(state):
         try:
-            if not os.path.isdir(folder):
-                os.makedirs(folder)
-            elif clear:
-                _clear_folder(folder)
+            state[key].drop_held()
         except (OSError, IOError) as exc:
-            raise BackupExtractError('cannot %s target %s (%s): %s; the targets may be partly cleared'
-                                     % ('clear' if os.path.isdir(folder) else 'create', key, folder, exc))
-    folders = []
-    seen = 0
+            left.append('target %s (%s): the previous contents are still in %s (%s)' % (key, targets[key], state[key].held, _os_error(exc)))
+    if left:
+        raise BackupExtractError('restored, but removing the previous contents failed: %s' % '; '.join(left), changed=True,
+                                 states=dict((key, 'restored') for key in state))
+    result['changed'] = True
+    return result
+
+
+def _write_pass(path, state, restore, threads, checked, max_ratio):
+    """Read the archive again and write it; it must be the archive the plan read."""
     try:
         stream = _ArchiveStream(path, threads=threads)
     except (OSError, IOError) as exc:
-        raise BackupExtractError('cannot open the archive again: %s; the targets were %s' % (exc, 'cleared' if clear else 'not changed'))
+        raise _WriteError('cannot open the archive again: %s' % exc)
     with stream:
-        try:
-            tar = stream.open_tar()
-            while True:
-                info = stream.next_member()
-                if info is None:
-                    break
-                seen += 1
-                key, relative = _destination(info.name, targets)
-                if key is None:
-                    continue
-                folder = os.path.realpath(targets[key])
-                if not relative:
-                    folders.append((restore(_copy_member(info, name='.'), folder), folder))
-                    continue
-                member = restore(_copy_member(info, name=relative), folder)
-                target_path = os.path.join(folder, member.name)
-                _make_room(target_path, member)
-                if member.isdir():
-                    tar.extract(member, folder, set_attrs=False, numeric_owner=True, **extract_kwargs)
-                    folders.append((member, target_path))
-                else:
-                    tar.extract(member, folder, set_attrs=True, numeric_owner=True, **extract_kwargs)
-            for member, target_path in sorted(folders, key=lambda item: item[1], reverse=True):
-                _set_attrs(tar, member, target_path)
-            if seen != members:
-                raise BackupReadError('the archive changed while it was restored: %d members read, %d before' % (seen, members))
-        except MissingLibraryError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            where = 'at byte %d of the tar stream' % stream.feed.tell() if stream.feed is not None else 'before the first member'
-            raise BackupExtractError('extraction failed: %s; the targets may be partly restored' % _read_error_reason(exc, where))
-    result['changed'] = True
-    return result
+        stream.guard = _ExpansionGuard(stream, checked['tar_bytes'], max_ratio)
+        writer = _Writer(state, restore, stream)
+        reading = _ArchiveReading(stream, member_hook=writer.member, hash_members=False)
+        reading.run()
+    problem = reading.read_problem or reading.whole_file_problem
+    if problem:
+        raise _WriteError('the archive changed after it was checked: %s' % problem if reading.limited else
+                          'cannot read the archive again: %s' % problem)
+    sha256 = stream.hash.sha256.hexdigest()
+    if sha256 != checked['sha256']:
+        raise _WriteError('the archive changed after it was checked: the file read has sha256 %s, the check read %s'
+                          % (sha256, checked['sha256']))
+    writer.finish()

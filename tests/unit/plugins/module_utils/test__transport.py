@@ -564,3 +564,26 @@ def test_origin(one, other, same):
 def test_cross_origin_redirects_option_is_checked():
     with pytest.raises(TransportError):
         Transport('http://127.0.0.1:1', cross_origin_redirects='follow')
+
+
+@pytest.mark.parametrize('target, refused', [
+    ('http://api.example.com/next', True),         # https -> http on the same host: a downgrade, another origin
+    ('https://api.example.com:8443/next', True),   # another port
+    ('https://api.example.com:443/next', False),   # the same origin, the default port spelled out
+    ('https://API.example.com/next', False),
+])
+def test_a_downgrade_to_http_on_the_same_host_is_another_origin(target, refused):
+    """The hop check itself, as the session calls it before each redirect is sent (no TLS server needed)."""
+    transport = Transport('https://api.example.com', headers={'Authorization': 'Bearer ' + COOLIFY_TOKEN})
+    previous = requests.Request('GET', 'https://api.example.com/start', headers={'Authorization': 'Bearer ' + COOLIFY_TOKEN}).prepare()
+    response = requests.Response()
+    response.status_code, response.request = 301, previous
+    following = previous.copy()
+    following.url = target
+    if refused:
+        with pytest.raises(_transport._CrossOriginRedirect) as info:  # pylint: disable=protected-access
+            transport._check_redirect(following, response)  # pylint: disable=protected-access
+        assert info.value.source == 'https://api.example.com' and info.value.target == _transport.origin_text(target)
+    else:
+        transport._check_redirect(following, response)  # pylint: disable=protected-access
+        assert following.headers['Authorization'] == 'Bearer ' + COOLIFY_TOKEN

@@ -55,6 +55,11 @@ def _code(text):
     return '`%s`' % text
 
 
+def _escape(text):
+    """Plain text for Markdown: no HTML tags (C(<app uuid>) would vanish) and no emphasis by accident."""
+    return text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;').replace('*', '\\*')
+
+
 def markdown(text):
     """Ansible markup of one paragraph as Markdown."""
     def convert(match):
@@ -64,16 +69,21 @@ def markdown(text):
         if kind == 'P':
             return _code(inner.split('#', 1)[0])
         if kind == 'I':
-            return '*%s*' % inner
+            return '*%s*' % _escape(inner)
         if kind == 'B':
-            return '**%s**' % inner
+            return '**%s**' % _escape(inner)
         if kind == 'U':
             return '<%s>' % inner
         if kind == 'L':
             label, _sep, url = inner.rpartition(',')
-            return '[%s](%s)' % (label.strip(), url.strip())
-        return match.group(0)
-    return MARKUP_RE.sub(convert, ' '.join(str(text).split()))
+            return '[%s](%s)' % (_escape(label.strip()), url.strip())
+        return _escape(match.group(0))
+    text = ' '.join(str(text).split())
+    out, position = [], 0
+    for match in MARKUP_RE.finditer(text):
+        out += [_escape(text[position:match.start()]), convert(match)]
+        position = match.end()
+    return ''.join(out + [_escape(text[position:])])
 
 
 def _paragraphs(value):

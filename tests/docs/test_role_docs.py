@@ -42,3 +42,38 @@ def test_role_readmes_are_current():
     done = subprocess.run([sys.executable, os.path.join(ROOT, 'docs', 'role_readmes.py'), '--check'],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, 'role READMEs are not what docs/role_readmes.py writes:\n%s%s' % (done.stdout[-3000:], done.stderr)
+
+
+def _generator():
+    sys.path.insert(0, os.path.join(ROOT, 'docs'))
+    try:
+        import role_readmes  # pylint: disable=import-outside-toplevel,import-error
+    finally:
+        sys.path.pop(0)
+    return role_readmes
+
+
+def test_hand_written_blocks_survive_regeneration():
+    generator = _generator()
+    text = generator.render('backup')
+    edited = text.replace('<!-- BEGIN hand-written: intro -->\n', '<!-- BEGIN hand-written: intro -->\nA line | with *text* kept.\n', 1)
+    again = generator.render('backup', edited)
+    assert 'A line | with *text* kept.\n' in again
+    assert again == generator.render('backup', again)
+    assert again.count('| `backup_dir` |') == 2  # one row per entry point that has the option (main, retention)
+
+
+def test_markup_becomes_markdown():
+    generator = _generator()
+    assert generator.markdown('Set O(backup_dir=/srv) or V(x\\)y) and I(this) B(that), see U(https://x.y) and L(the docs,https://d.e).') == (
+        'Set `backup_dir=/srv` or `x)y` and *this* **that**, see <https://x.y> and [the docs](https://d.e).')
+    assert generator.markdown('Tags <app uuid>:<commit> and a * star') == 'Tags &lt;app uuid&gt;:&lt;commit&gt; and a \\* star'
+
+
+def test_broken_specs_are_named_not_a_traceback(tmp_path, monkeypatch):
+    generator = _generator()
+    (tmp_path / 'roles' / 'broken' / 'meta').mkdir(parents=True)
+    (tmp_path / 'roles' / 'broken' / 'meta' / 'argument_specs.yml').write_text('argument_specs:\n  main: [unclosed\n')
+    monkeypatch.setattr(generator, 'ROOT', str(tmp_path))
+    with pytest.raises(generator.ReadmeError, match=r'roles/broken/meta/argument_specs.yml: not valid YAML'):
+        generator.render('broken')

@@ -74,6 +74,30 @@ def test_version_added_is_a_released_version(galaxy_version, changelog):
                        'galaxy.yml (%s): %s' % (', '.join(sorted(releases)) or 'none', galaxy_version, '; '.join(wrong)))
 
 
+def _nested_version_added(doc, where=''):
+    """(where, version_added) of every option and sub-option that says when it came."""
+    found = []
+    for name, spec in ((doc or {}).get('options') or {}).items():
+        if isinstance(spec, dict):
+            if 'version_added' in spec:
+                found.append((where + name, str(spec['version_added'])))
+            found.extend(_nested_version_added(spec, where + name + '.'))
+    return found
+
+
+def test_option_version_added_is_a_released_version(galaxy_version, changelog):
+    releases = set(changelog.get('releases') or {})
+    wrong = []
+    for kind, folder in [('module', 'modules')] + [(kind, kind) for kind in PLUGIN_TYPES]:
+        base = os.path.join(ROOT, 'plugins', folder)
+        for entry in sorted(os.listdir(base)):
+            if entry.endswith('.py') and not entry.startswith('_'):
+                for where, added in _nested_version_added(_documentation(os.path.join(base, entry))):
+                    if added not in releases or _version(added) > _version(galaxy_version):
+                        wrong.append('%s %s option %s: version_added %s' % (kind, entry[:-3], where, added))
+    assert not wrong, 'version_added must name a release of changelogs/changelog.yaml not newer than galaxy.yml: ' + '; '.join(wrong)
+
+
 def test_galaxy_version_is_released_in_the_changelog(galaxy_version, changelog):
     assert galaxy_version in (changelog.get('releases') or {}), (
         'galaxy.yml ships %s, and changelogs/changelog.yaml has no such release' % galaxy_version)

@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import json
 
+from urllib.parse import urlsplit
+
 OK_STATUSES = ('ok', 'healthy', 'pass', 'up')
 
 
@@ -85,3 +87,11 @@ def parse_version(text):
     if isinstance(data, (str, int, float)):
         return str(data)
     return None
+
+
+def url_password(url):
+    """The password of a URL's ``user:password@`` (sent as HTTP Basic credentials), or None."""
+    try:
+        return urlsplit(url or '').password
+    except ValueError:
+        return None

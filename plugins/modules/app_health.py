@@ -131,11 +131,10 @@ attempts:
 
 import time
 
-from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version
+from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version, url_password
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import (
     HAS_REQUESTS,
@@ -176,14 +175,6 @@ def ask(transport, url, version_url, params):
         result['failed_checks'].append('version: expected %s, app reports %s' % (expected, result['version'] or 'none'))
         result['healthy'] = False
     return result
-
-
-def url_password(url):
-    """The password of a URL's ``user:password@`` (sent as HTTP Basic credentials), or None."""
-    try:
-        return urlsplit(url or '').password
-    except ValueError:
-        return None
 
 
 def main():

@@ -20,6 +20,8 @@ description:
     count grows or it starts again) or that Docker marks unhealthy.'
   - A breach does not fail the task unless O(fail_on_breach=true), so that a role can roll back on RV(breached).
   - Log lines quoted in the results are cut to 200 characters, after every value of O(secrets) is masked.
+  - The password of a C(user:password@) in O(url) is a secret too; a redirect of the health endpoint to another origin is
+    followed without it.
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
@@ -165,7 +167,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health
+from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, url_password
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import DockerSource, Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso, parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
@@ -272,8 +274,14 @@ def main():
         if not HAS_REQUESTS:
             module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
         verify = params['ca_path'] or True if params['validate_certs'] else False
+        # The password of the URL's user:password@ is a secret: masked in the result and the invocation,
+        # redacted from errors, and never sent to another origin (a redirect there is followed without it).
+        password = url_password(params['url'])
+        if password:
+            module.no_log_values.add(password)
         transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                              retry_statuses=(429,), secrets=params['secrets'])
+                              retry_statuses=(429,), cross_origin_redirects='strip',
+                              secrets=list(params['secrets']) + ([password] if password else []))
     source = None
     if params['containers']:
         if not HAS_DOCKER:

@@ -347,8 +347,6 @@ def test_recovers_after_one_429(name, results, sleeps):
     assert_no_credential(json.dumps(out, default=str), 'the result')
 
 
-@pytest.mark.xfail(strict=True, reason='app_watch prints its url, user:password@ included, in reason, msg and invocation: it should add '
-                   'the password to no_log_values and to the Transport secrets (plugins/modules/app_watch.py is not in this suite\'s files)')
 def test_app_watch_keeps_the_url_password_out_of_its_result(results, sleeps):
     case = Case(app_watch, 'app', lambda url: {
         'url': with_password(url) + '/health', 'duration': 0, 'max_health_failures': 1, 'fail_on_breach': True})

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from ansible_collections.clawd.ops.plugins.module_utils import _backup_writer
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_dumps, _backup_stream, _backup_writer
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import open_compressed_reader, read_sha256_file
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import verify_archive
 from ansible_collections.clawd.ops.plugins.module_utils._backup_writer import BackupError, create_archive
@@ -453,7 +453,7 @@ def test_files_that_change_while_read_keep_the_archive_whole(tmp_path, monkeypat
     (src / 'steady.txt').write_bytes(b'c' * 1000)
     dest = tmp_path / 'dest'
     dest.mkdir()
-    real_items = _backup_writer._file_items
+    real_items = _backup_stream._file_items
 
     def meddling_items(path, *args):
         meddled = False
@@ -470,7 +470,7 @@ def test_files_that_change_while_read_keep_the_archive_whole(tmp_path, monkeypat
                     handle.truncate(2000000)
                 meddled = True
 
-    monkeypatch.setattr(_backup_writer, '_file_items', meddling_items)
+    monkeypatch.setattr(_backup_stream, '_file_items', meddling_items)
     result = create_archive(str(dest), 'svc', [{'name': 'ws', 'path': str(src)}], now=NOW)
     changed = dict((item['member'], item['reason']) for item in result['changed_during_backup'])
     assert sorted(changed) == ['volumes/ws/grows.log', 'volumes/ws/shrinks.db']
@@ -520,10 +520,11 @@ def test_sqlite_copy_is_consistent_while_another_connection_writes(tmp_path):
         # Each transaction moves money between two rows: the sum is always 0, rows come in pairs.
         connection = sqlite3.connect(database, timeout=30)
         while not stop.is_set():
-            batches[0] += 1
+            batch = batches[0] + 1
             with connection:
-                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batches[0], 100))
-                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batches[0], -100))
+                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batch, 100))
+                connection.execute('INSERT INTO ledger VALUES (?, ?)', (batch, -100))
+            batches[0] = batch  # counted once committed: 200 counted are 200 in the database
         connection.close()
 
     writer = threading.Thread(target=write)
@@ -600,7 +601,7 @@ def test_a_failed_sqlite_copy_leaves_nothing(tmp_path, monkeypatch):
 
 def test_a_read_error_in_the_read_ahead_thread_fails_cleanly(tree, monkeypatch):
     src, dest = tree
-    real_items = _backup_writer._file_items
+    real_items = _backup_stream._file_items
 
     def failing_items(path, *args):
         for item in real_items(path, *args):
@@ -608,7 +609,7 @@ def test_a_read_error_in_the_read_ahead_thread_fails_cleanly(tree, monkeypatch):
                 raise OSError(5, 'Input/output error')
             yield item
 
-    monkeypatch.setattr(_backup_writer, '_file_items', failing_items)
+    monkeypatch.setattr(_backup_stream, '_file_items', failing_items)
     with pytest.raises(BackupError) as error:
         create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], version='1.0.0', now=NOW)
     assert str(error.value) == 'archiving %s failed: [Errno 5] Input/output error' % os.path.join(src, 'sub', 'data.bin')
@@ -708,7 +709,7 @@ class FakeDockerApi(object):
     def exec_create(self, container, cmd, stdout=True, stderr=True):
         self.calls.append(('exec_create', container, cmd, stdout, stderr))
         if self.missing:
-            raise _backup_writer.docker.errors.NotFound('No such container: %s' % container)
+            raise _backup_dumps.docker.errors.NotFound('No such container: %s' % container)
         return {'Id': 'exec-1'}
 
     def exec_start(self, exec_id, stream=False, demux=False):
@@ -742,9 +743,9 @@ def fake_docker(monkeypatch):
         return client
 
     monkeypatch.setattr(_backup_writer, 'HAS_DOCKER', True)
-    if _backup_writer.docker is None:  # the SDK is not installed: its exceptions are all the writer uses of it
+    if _backup_dumps.docker is None:  # the SDK is not installed: its exceptions are all the writer uses of it
         errors = type('errors', (), {'NotFound': type('NotFound', (Exception,), {}), 'DockerException': type('DockerException', (Exception,), {})})
-        monkeypatch.setattr(_backup_writer, 'docker', type('docker', (), {'errors': errors}))
+        monkeypatch.setattr(_backup_dumps, 'docker', type('docker', (), {'errors': errors}))
     return install
 
 
@@ -936,12 +937,12 @@ def test_a_big_file_below_a_swapped_folder_is_not_read_ahead_from_the_host(swapp
 
 def test_a_docker_engine_that_cannot_be_reached_is_a_clear_error(tree, fake_docker, monkeypatch):
     src, dest = tree
-    errors = _backup_writer.docker.errors
+    errors = _backup_dumps.docker.errors
 
     def from_env(**kwargs):
         raise errors.DockerException('Error while fetching server API version: Connection aborted: No such file or directory')
 
-    monkeypatch.setattr(_backup_writer, 'docker', type('docker', (), {'errors': errors, 'from_env': staticmethod(from_env)}))
+    monkeypatch.setattr(_backup_dumps, 'docker', type('docker', (), {'errors': errors, 'from_env': staticmethod(from_env)}))
     with pytest.raises(BackupError) as error:
         create_archive(dest, 'claudebox', [{'name': 'ws', 'path': src}], postgres=PG, version='1.0.0', now=NOW)
     assert str(error.value) == ('connecting to the Docker Engine API failed: '

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,11 +63,20 @@ def test_reason_format_with_an_unknown_field_is_an_error():
         judge('disk', 1, 70, 80, reason_fmt='{nope}')
 
 
-def test_measured_at_defaults_to_now_in_utc():
-    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    stamp = judge('disk', 1, 70, 80)['measured_at']
-    moment = datetime.datetime.strptime(stamp, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
-    assert before <= moment <= before + datetime.timedelta(seconds=5)
+class _FrozenDateTime(datetime.datetime):
+    """datetime.datetime whose now() is a fixed moment given in another zone (UTC+2), to see the stamp turned to UTC."""
+    MOMENT = datetime.datetime(2026, 12, 1, 9, 0, 7, 654321, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls.MOMENT.astimezone(tz) if tz else cls.MOMENT.replace(tzinfo=None)
+
+
+def test_measured_at_defaults_to_now_in_utc(monkeypatch):
+    monkeypatch.setattr(_checks, 'datetime', SimpleNamespace(datetime=_FrozenDateTime, timezone=datetime.timezone,
+                                                             timedelta=datetime.timedelta))
+    assert judge('disk', 1, 70, 80)['measured_at'] == '2026-12-01T07:00:07Z'
+    assert _checks.utc_stamp() == '2026-12-01T07:00:07Z'
 
 
 @pytest.mark.parametrize('value', [None, 'n/a', float('nan'), float('inf'), True])

@@ -10,14 +10,27 @@ import datetime
 import json
 import os
 import re
+from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.clawd.ops.plugins.module_utils import _report
+from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report
 from ansible_collections.clawd.ops.plugins.module_utils._checks import judge, make_result, unknown
 
 T0 = datetime.datetime(2026, 12, 1, 7, 0, 0, tzinfo=datetime.timezone.utc)
 HOSTILE = '<script>alert("x")</script> | rm -rf & <img src=x onerror=alert(1)>'
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """Every default "now" (a result's measured_at, a report's generated_at) is T0: no test reads the wall clock."""
+    class FrozenDateTime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return T0.astimezone(tz) if tz else T0.replace(tzinfo=None)
+    fake = SimpleNamespace(datetime=FrozenDateTime, timezone=datetime.timezone, timedelta=datetime.timedelta)
+    monkeypatch.setattr(_report, 'datetime', fake)
+    monkeypatch.setattr(_checks, 'datetime', fake)
 
 
 def day(number, hour=7):

@@ -6,11 +6,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
 import json
 import os
+from types import SimpleNamespace
+
+import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
+from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report
 from ansible_collections.clawd.ops.plugins.modules import checks_report
 
 RESULTS = {
@@ -21,6 +26,31 @@ RESULTS = {
              {'check': 'containers', 'status': 'warning', 'value': 2, 'unit': '', 'warning': None, 'critical': None,
               'reason': 'telegram-bot restarted 2 times', 'measured_at': '2026-12-01T07:00:00Z'}],
 }
+
+
+class _Clock(object):
+    """The reports' clock: starts at 2026-12-01T07:00:00Z and moves only when a test moves it."""
+
+    def __init__(self):
+        self.moment = datetime.datetime(2026, 12, 1, 7, 0, 0, tzinfo=datetime.timezone.utc)
+
+    def advance(self, **kwargs):
+        self.moment += datetime.timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    frozen = _Clock()
+
+    class FrozenDateTime(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return frozen.moment.astimezone(tz) if tz else frozen.moment.replace(tzinfo=None)
+
+    fake = SimpleNamespace(datetime=FrozenDateTime, timezone=datetime.timezone, timedelta=datetime.timedelta)
+    monkeypatch.setattr(_report, 'datetime', fake)
+    monkeypatch.setattr(_checks, 'datetime', fake)
+    return frozen
 
 
 def run_module(args, check_mode=False):
@@ -50,11 +80,14 @@ def test_writes_the_reports_and_returns_what_the_play_needs(tmp_path, results):
         assert handle.read() == result['markdown']
 
 
-def test_a_second_run_has_a_trend(tmp_path, results):
+def test_a_second_run_has_a_trend(tmp_path, results, clock):
     run_module({'dest': str(tmp_path), 'results': RESULTS, 'kind': 'quick'})
+    run_module({'dest': str(tmp_path), 'results': RESULTS, 'kind': 'quick'})  # the same second: a folder of its own
+    clock.advance(hours=6)
     run_module({'dest': str(tmp_path), 'results': RESULTS, 'kind': 'quick'})
-    assert results[-1]['trend_runs'] == 1
-    assert results[-2]['paths']['dir'] != results[-1]['paths']['dir']
+    assert results[-1]['trend_runs'] == 2
+    assert [os.path.basename(result['paths']['dir']) for result in results] == [
+        'quick-20261201T070000Z', 'quick-20261201T070000Z-2', 'quick-20261201T130000Z']
     assert results[-1]['markdown'].startswith('# Quick check: CRITICAL')
 
 
@@ -99,8 +132,9 @@ def test_a_broken_earlier_report_is_a_warning(tmp_path, results):
     assert any('daily-20200101T000000Z' in warning for warning in results[-1]['warnings'])
 
 
-def test_weekly_without_results_reads_the_daily_reports(tmp_path, results):
+def test_weekly_without_results_reads_the_daily_reports(tmp_path, results, clock):
     run_module({'dest': str(tmp_path), 'results': RESULTS})
+    clock.advance(days=6, hours=23)
     assert run_module({'dest': str(tmp_path), 'kind': 'weekly', 'formats': ['md']}) == 0
     result = results[-1]
     assert result['worst'] == 'critical' and result['failing_hosts'] == ['web2']

@@ -9,6 +9,7 @@ __metaclass__ = type
 
 import copy
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,6 +18,8 @@ from ansible_collections.clawd.ops.plugins.modules import docker_cleanup
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 LABELS = {'owner': 'test'}
+# The engine's ages and the module's clock are both this moment: no test depends on the wall clock.
+NOW = 1764572400.0  # 2025-12-01T07:00:00Z
 
 
 def engine_df(now):
@@ -40,7 +43,7 @@ def engine_df(now):
 
 class FakeApi(object):
     def __init__(self):
-        self.now = time.time()
+        self.now = NOW
         self.state = engine_df(self.now)
         self.removed = []
 
@@ -71,6 +74,7 @@ class FakeClient(object):
 def engine(monkeypatch):
     client = FakeClient()
     monkeypatch.setattr(docker_cleanup, 'client_from_env', lambda: client)
+    monkeypatch.setattr(docker_cleanup, 'time', SimpleNamespace(time=lambda: NOW, sleep=time.sleep, strptime=time.strptime))
     return client.api
 
 

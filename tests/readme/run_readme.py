@@ -311,8 +311,8 @@ def leak_report(leaks, commands):
         shown = commands[index - 1][1] if 0 < index <= len(commands) else '(before the first command)'
         for name, times in sorted(leaks[index].items()):
             identifier = name in IDENTIFIERS
-            lines.append('README: %s %s in the output of command %d (%d times): %s' % (
-                'note: identifier' if identifier else 'secret', name, index, times, shown))
+            lines.append('%s %s in the output of command %d (%d times): %s' % (
+                '  note: identifier' if identifier else 'README: secret', name, index, times, shown))
             if not identifier:
                 failing.setdefault(index, []).append(name)
     return lines, failing

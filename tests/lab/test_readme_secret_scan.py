@@ -45,6 +45,8 @@ def secrets_dir(tmp_path):
     inventory.mkdir(parents=True)
     (inventory / "vars.yml").write_text("---\nsome_api_password: literalPASSWORDcanary42\nsome_token: '{{ lookup(\"x\") }}'\n"
                                         "plain_name: notAsecretAtAll123\n")
+    (inventory / "vault.yml").write_text("---\nvault_db_password: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n"
+                                         "raw_api_token: !unsafe 'unsafeTOKENcanary{{x}}99'\n")
     return folder, tmp_path / "inventory"
 
 
@@ -63,7 +65,8 @@ def test_every_secret_is_found_by_name_in_every_form(secrets_dir):
               (base64.b64encode(("%s:%s" % (SECRETS["twilio_account_sid"], SECRETS["twilio_auth_token"])).encode()).decode(),
                "twilio_auth_token"),
               (KEY_BODY, "ssh/id_ed25519"),
-              ("x=literalPASSWORDcanary42", "inventory variable some_api_password")]
+              ("x=literalPASSWORDcanary42", "inventory variable some_api_password"),
+              ("t=unsafeTOKENcanary{{x}}99", "inventory variable raw_api_token")]
     for text, name in cases:
         clean, found = scanner.scan("ok: [lab1] => %s\n" % text)
         assert name in found, text

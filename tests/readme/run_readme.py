@@ -189,6 +189,18 @@ def _read(path):
         return f.read()
 
 
+class _Unsafe(str):
+    """An !unsafe string: literal, even with {{ in it."""
+
+
+class _VarsLoader(yaml.SafeLoader):
+    """YAML of Ansible vars: !unsafe is its string, !vault (encrypted, not readable here) is left out."""
+
+
+_VarsLoader.add_constructor('!unsafe', lambda loader, node: _Unsafe(loader.construct_scalar(node)))
+_VarsLoader.add_constructor('!vault', lambda loader, node: None)
+
+
 def _inventory_secrets(folder):
     """{variable: value} of the literal (untemplated) string values of secret-looking variables in the inventory's vars files."""
     found = {}
@@ -197,11 +209,12 @@ def _inventory_secrets(folder):
             if not name.endswith(('.yml', '.yaml')) or name.endswith('.docker.yml'):
                 continue
             try:
-                data = yaml.safe_load(_read(os.path.join(top, name)))
+                data = yaml.load(_read(os.path.join(top, name)), Loader=_VarsLoader)  # nosec B506: a safe loader
             except (yaml.YAMLError, IOError, OSError):
                 continue
             for key, value in (data.items() if isinstance(data, dict) else ()):
-                if SECRET_VAR.search(str(key)) and isinstance(value, str) and '{{' not in value and '{%' not in value:
+                literal = isinstance(value, _Unsafe) or (isinstance(value, str) and '{{' not in value and '{%' not in value)
+                if SECRET_VAR.search(str(key)) and literal:
                     found[str(key)] = value.strip()
     return found
 

@@ -82,6 +82,9 @@ notes:
   - Files are written under temporary names and renamed, and the run folder is built under a hidden name and
     renamed when complete, so a reader never sees half a report.
   - The results should come already redacted; Telegram bot tokens in URLs are masked once more.
+  - Every value that comes from the hosts or from earlier reports is escaped in C(run.html) and made inert in the
+    Markdown (no link, image, HTML or table break can come from it); a status read back from an earlier report that is
+    not V(ok), V(warning), V(critical) or V(unknown) counts as V(unknown).
 seealso:
   - module: clawd.ops.app_health
 '''

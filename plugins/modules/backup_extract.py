@@ -144,7 +144,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError
-from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import BackupExtractError, extract_archive
+from ansible_collections.clawd.ops.plugins.module_utils._backup_extract import BackupExtractError, extract_archive
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 

@@ -191,7 +191,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError, parse_age
-from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import failure_summary, find_newest, verify_archive
+from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import BackupReadError, failure_summary, find_newest, verify_archive
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
@@ -223,9 +223,13 @@ def main():
         if params[name] < 0:
             module.fail_json(msg='%s must be 0 or more, not %d' % (name, params[name]))
 
-    archive = find_newest(params['path'], params['pattern']) if os.path.isdir(params['path']) else params['path']
+    reason = None
+    try:
+        archive = find_newest(params['path'], params['pattern']) if os.path.isdir(params['path']) else params['path']
+    except BackupReadError as exc:  # the folder cannot be listed, an archive in it cannot be read
+        archive, reason = None, str(exc)
     if archive is None:
-        reason = 'no archive matching %s in %s' % (params['pattern'], params['path'])
+        reason = reason or 'no archive matching %s in %s' % (params['pattern'], params['path'])
         module.fail_json(msg='Backup verification failed: %s' % reason, changed=False, archive=None, ok=False,
                          checks=[{'name': 'exists', 'ok': False, 'reason': reason}])
 

@@ -18,9 +18,9 @@ import os
 import random
 import tarfile
 
-from ansible_collections.clawd.ops.plugins.module_utils import _backup_reader
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_extract
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
-from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import BackupExtractError, extract_archive
+from ansible_collections.clawd.ops.plugins.module_utils._backup_extract import BackupExtractError, extract_archive
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, compress, run_bounded
 
 NOW = 1795456200  # 2026-11-23T17:50:00Z
@@ -65,12 +65,12 @@ def extract_in_child(path, targets, before_writing=None, **kwargs):
     """extract_archive in a bounded child; before_writing() runs there between the check and the writing."""
     def run():
         if before_writing is not None:
-            real = _backup_reader._write_pass
+            real = _backup_extract._write_pass
 
             def write_pass(*args, **pass_kwargs):
                 before_writing()
                 return real(*args, **pass_kwargs)
-            _backup_reader._write_pass = write_pass
+            _backup_extract._write_pass = write_pass
         try:
             return {'result': extract_archive(path, targets, **kwargs)}
         except BackupExtractError as exc:

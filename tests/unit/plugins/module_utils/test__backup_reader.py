@@ -20,11 +20,10 @@ import time
 import pytest
 import zstandard
 
-from ansible_collections.clawd.ops.plugins.module_utils import _backup_format, _backup_reader
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_extract, _backup_format, _backup_pipeline, _backup_tar
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError, archive_name
+from ansible_collections.clawd.ops.plugins.module_utils._backup_extract import BackupExtractError, extract_archive
 from ansible_collections.clawd.ops.plugins.module_utils._backup_reader import (
-    BackupExtractError,
-    extract_archive,
     failure_summary,
     find_newest,
     verify_archive,
@@ -581,7 +580,7 @@ def test_unexpected_errors_are_readable_failures_not_tracebacks(tmp_path, monkey
 
     def broken(*args, **kwargs):
         raise RuntimeError('boom')
-    monkeypatch.setattr(_backup_reader, 'member_safety_problem', broken)
+    monkeypatch.setattr(_backup_pipeline, 'member_safety_problem', broken)
     report = verify_archive(built['path'])
     assert check(report, 'readable')['reason'] == 'cannot read the archive in member volumes/workspace: RuntimeError: boom'
     assert report['sha256'] == built['sha256']
@@ -591,8 +590,8 @@ def test_unexpected_errors_are_readable_failures_not_tracebacks(tmp_path, monkey
 
 def headers_of(payload):
     chunks = iter([payload[start:start + 777] for start in range(0, len(payload), 777)])
-    feed = _backup_reader._TarFeed(lambda: next(chunks, b''))
-    headers = _backup_reader._TarHeaders(feed)
+    feed = _backup_tar._TarFeed(lambda: next(chunks, b''))
+    headers = _backup_tar._TarHeaders(feed)
     found = []
     while True:
         info = headers.next()
@@ -738,7 +737,7 @@ def test_verify_is_fast_enough_to_not_be_quadratic(tmp_path):
 
 # Extraction ------------------------------------------------------------------------------------
 
-FILTERS = [pytest.param('stdlib', marks=pytest.mark.skipif(not _backup_reader.HAS_TAR_FILTERS, reason='this Python has no tarfile.data_filter')),
+FILTERS = [pytest.param('stdlib', marks=pytest.mark.skipif(not _backup_extract.HAS_TAR_FILTERS, reason='this Python has no tarfile.data_filter')),
            'fallback']
 AS_ROOT = hasattr(os, 'geteuid') and os.geteuid() == 0
 
@@ -909,7 +908,7 @@ def test_extract_of_a_truncated_archive_writes_nothing(tmp_path):
 
 def test_extract_stdlib_filter_is_refused_where_python_lacks_it(tmp_path, monkeypatch):
     built = make(tmp_path)
-    monkeypatch.setattr(_backup_reader, 'HAS_TAR_FILTERS', False)
+    monkeypatch.setattr(_backup_extract, 'HAS_TAR_FILTERS', False)
     with pytest.raises(BackupExtractError, match='has no tarfile.data_filter'):
         extract_archive(built['path'], {'workspace': str(tmp_path / 'x')}, data_filter='stdlib')
 
@@ -917,14 +916,14 @@ def test_extract_stdlib_filter_is_refused_where_python_lacks_it(tmp_path, monkey
 def test_extract_uses_the_fallback_where_python_lacks_the_filter(tmp_path, monkeypatch):
     """Debian bookworm's Python 3.11.2: no tarfile.data_filter (the members are written by this module, not tarfile)."""
     built = make(tmp_path)
-    monkeypatch.setattr(_backup_reader, 'HAS_TAR_FILTERS', False)
+    monkeypatch.setattr(_backup_extract, 'HAS_TAR_FILTERS', False)
     monkeypatch.delattr(tarfile, 'data_filter', raising=False)
     result = extract_archive(built['path'], {'workspace': str(tmp_path / 'restore')})
     assert result['filter'] == 'fallback'
     assert (tmp_path / 'restore' / 'run.sh').read_bytes() == b'#!/bin/sh\necho hi\n'
 
 
-_HAS_REAL_FILTERS = _backup_reader.HAS_TAR_FILTERS
+_HAS_REAL_FILTERS = _backup_extract.HAS_TAR_FILTERS
 
 
 def fallback_cases(dest):
@@ -952,8 +951,8 @@ def test_fallback_filter_follows_tarfile_data_filter(tmp_path):
         except tarfile.FilterError:  # pylint: disable=no-member
             expected = 'refused'
         try:
-            got = _backup_reader.fallback_data_filter(member, str(tmp_path))
-        except _backup_reader.UnsafeMemberError as exc:
+            got = _backup_extract.fallback_data_filter(member, str(tmp_path))
+        except _backup_extract.UnsafeMemberError as exc:
             assert str(exc).startswith('member %s: ' % member.name)
             got = 'refused'
         if expected == 'refused' or got == 'refused':
@@ -1004,7 +1003,7 @@ def test_a_negative_size_in_a_pax_record_is_refused(tmp_path):
 
 
 def test_the_feed_never_moves_backwards():
-    feed = _backup_reader._TarFeed(iter([b'x' * 1024, b'']).__next__)
+    feed = _backup_tar._TarFeed(iter([b'x' * 1024, b'']).__next__)
     with pytest.raises(ValueError):
         feed.consume(-1)
     with pytest.raises(ValueError):
@@ -1114,13 +1113,13 @@ def test_an_empty_archive_is_not_a_good_backup(tmp_path, payload):
 
 def swap_after_plan(monkeypatch, path, replacement):
     """Replace the archive file once the extraction planned from it (someone swapping it)."""
-    real = _backup_reader._plan_extraction
+    real = _backup_extract._plan_extraction
 
     def plan_then_swap(*args, **kwargs):
         planned = real(*args, **kwargs)
         os.replace(replacement, path)
         return planned
-    monkeypatch.setattr(_backup_reader, '_plan_extraction', plan_then_swap)
+    monkeypatch.setattr(_backup_extract, '_plan_extraction', plan_then_swap)
 
 
 def live_target(tmp_path):

@@ -172,3 +172,16 @@ def test_a_name_that_is_not_utf8_comes_back_escaped(tmp_path, results):
     result = results[-1]
     assert "safety: member volumes/w/\\xff/../evil: '..' in its path" in result['msg']
     json.dumps(result, ensure_ascii=False).encode('utf-8')  # no lone surrogate left for Ansible to choke on
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure_not_a_traceback(tmp_path, results, monkeypatch):
+    real_listdir = os.listdir
+
+    def denied(path='.'):
+        if str(path) == str(tmp_path):
+            raise OSError(13, 'Permission denied', str(path))
+        return real_listdir(path)
+    monkeypatch.setattr(os, 'listdir', denied)
+    assert run_module({'path': str(tmp_path)}) == 1
+    assert results[-1]['msg'] == 'Backup verification failed: cannot list the folder %s: Permission denied' % tmp_path
+    assert results[-1]['checks'] == [{'name': 'exists', 'ok': False, 'reason': 'cannot list the folder %s: Permission denied' % tmp_path}]

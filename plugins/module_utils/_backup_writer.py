@@ -111,9 +111,11 @@ def _clean_leftovers(dest_dir, check_mode=False):
     the commit is finished. Only names of this format are touched, never what a live run holds.
     """
     try:
-        names = sorted(os.listdir(dest_dir))
+        names = os.listdir(dest_dir)
     except OSError as exc:
         raise BackupError('cannot list the destination folder %s: %s' % (dest_dir, exc.strerror or exc))
+    # A commit is finished in its own order: the .sha256 before the manifest.
+    names.sort(key=lambda name: (name.endswith(_SIDE_PENDING[0]), name))
     present = set(names)
     cleaned = []
     for name in names:
@@ -138,7 +140,7 @@ def _clean_leftovers(dest_dir, check_mode=False):
         except OSError as exc:
             if exc.errno != errno.ENOENT:
                 raise BackupError('cannot remove %s, left by a backup run that was killed: %s' % (path, exc.strerror or exc))
-    return cleaned
+    return sorted(cleaned)
 
 
 def _write_side_file(path, data):
@@ -236,10 +238,11 @@ class _Run(object):
         Whatever the moment a kill comes, no manifest or .sha256 names a missing archive: before
         the archive's rename only .partial files exist; after it, the side files are complete
         under their .partial names and the next run finishes the commit (_clean_leftovers). The
-        .sha256, which says "verified", comes last.
+        .sha256 ("verified": the deploy gate and retention read it) comes before the manifest,
+        which comes last (restore takes an archive whose manifest is there for a whole backup).
         """
         self.doing = 'committing %s' % self.final
-        sides = ((manifest_path(self.final), manifest_bytes), (checksum_path(self.final), sha256_line(digest, self.final).encode('utf-8')))
+        sides = ((checksum_path(self.final), sha256_line(digest, self.final).encode('utf-8')), (manifest_path(self.final), manifest_bytes))
         for path in [self.final] + [path for path, dummy in sides]:
             if os.path.lexists(path):
                 raise BackupError('%s already exists' % path)

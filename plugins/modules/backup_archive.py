@@ -21,7 +21,7 @@ description:
     restorable with C(pg_restore).
   - The archive is streamed in one pass, each file read once and hashed as it is read, and compressed with zstd on every core (or gzip).
   - The archive is written as C(<archive>.partial), verified with the same reader as M(clawd.ops.backup_verify), and only then
-    renamed; its manifest and C(.sha256) are written under C(.partial) names first and renamed after it, the C(.sha256) last.
+    renamed; its C(.sha256) and manifest are written under C(.partial) names first and renamed after it, the manifest last.
     A failed or killed run never leaves a file that looks complete, nor a manifest or C(.sha256) without its archive.
   - Each run first removes what killed runs left in O(dest) (C(.partial) files and folders no live run holds, a manifest or
     C(.sha256) without its archive), and finishes the commit of an archive that was renamed but not given its side files;

@@ -148,7 +148,7 @@ PHASES = [
     ('side-file', 2),
     ('rename', 1),  # before the archive's rename
     ('rename', 2),  # the archive renamed, its side files still under .partial names
-    ('rename', 3),  # the manifest renamed, the .sha256 not yet
+    ('rename', 3),  # the .sha256 renamed, the manifest not yet
 ]
 
 
@@ -166,16 +166,17 @@ def test_kill_9_during_a_backup_keeps_the_previous_archive_chosen(tmp_path, sour
     before = open(previous, 'rb').read()
     run_killed(tmp_path, dest, source, phase, count, NOW + HOUR)
 
-    # The previous verified archive is intact, and still what every reader chooses.
+    # The previous verified archive is intact, and still what every reader chooses; once the new archive's .sha256
+    # is there (the last kill point), it is whole and verified, and the readers of .sha256 files may choose it.
     assert open(previous, 'rb').read() == before
     assert verify_archive(previous, require_checksum=True)['ok']
-    assert find_newest(dest) == previous
-    assert plan_retention(dest, now=NOW + HOUR)['newest_verified'] == previous
-    assert gate_choice(dest) == previous
-    chosen = restore_choice(dest)
-    assert chosen == previous or (phase, count) == ('rename', 3), chosen
-    if chosen != previous:  # the manifest was renamed after its archive: what it names is whole and verified
-        assert verify_archive(chosen)['ok']
+    assert restore_choice(dest) == previous
+    newest = find_newest(dest)
+    assert gate_choice(dest) == plan_retention(dest, now=NOW + HOUR)['newest_verified'] == newest
+    if (phase, count) == ('rename', 3):
+        assert newest != previous and verify_archive(newest, require_checksum=True)['ok']
+    else:
+        assert newest == previous
     # Nothing partial is taken for an archive, and no side file names a missing archive.
     assert side_files_without_archive(dest) == []
     for name in os.listdir(dest):

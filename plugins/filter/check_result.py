@@ -154,7 +154,6 @@ _value:
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.module_utils.six import string_types
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import ChecksError, judge, make_result
 
@@ -176,7 +175,7 @@ def _holds(check, index, case):
 
 def pick_case(check, cases):
     """The first case whose when holds, as (status, reason, has_value, value); fails naming the check when none does."""
-    if isinstance(cases, (dict,) + string_types) or not hasattr(cases, '__iter__'):
+    if isinstance(cases, (dict, str, bytes)) or not hasattr(cases, '__iter__'):
         _fail(check, 'cases must be a list of dicts')
     for index, case in enumerate(cases, 1):
         if not isinstance(case, dict):
@@ -196,12 +195,12 @@ def pick_case(check, cases):
 def check_result(value, check, status=None, reason=None, cases=None, warning=None, critical=None, higher_is_worse=True,
                  unit='', measured_at=None, details=None):
     """One check result with every key, from a value and thresholds, a status and a reason, or the first case that holds."""
-    if not isinstance(check, string_types) or not check.strip():
+    if not isinstance(check, str) or not check.strip():
         raise AnsibleFilterError('check_result: the check name must be a non-empty string, not %r' % (check,))
     check = to_text(check)
     if details is not None and not isinstance(details, dict):
         _fail(check, 'details must be a dict, not %s' % type(details).__name__)
-    if measured_at is not None and not isinstance(measured_at, string_types):
+    if measured_at is not None and not isinstance(measured_at, str):
         _fail(check, 'measured_at must be an ISO 8601 string, not %s' % type(measured_at).__name__)
     unit = to_text(unit or '')
     try:

@@ -16,9 +16,10 @@ passes of an extraction (_backup_extract).
 
 Memory stays bounded whatever the archive declares: the read buffers (a few 1 MiB chunks), the
 decompressor's window (zstd: at most 128 MiB, python-zstandard's default limit), a special header
-of at most 1 MiB (_backup_tar), the manifest member of at most MANIFEST_MAX_BYTES (256 MiB), and the
-member index (about INDEX_MEMBER_COST, 1 KiB, plus the name per member), refused beyond
-INDEX_MAX_BYTES (1 GiB).
+of at most 1 MiB (_backup_tar), the manifest member of at most MANIFEST_MAX_BYTES (256 MiB; twice
+that for a moment while its pieces are joined; a bigger one is hashed, not kept), and the member
+index (about INDEX_MEMBER_COST, 1 KiB, plus the name per member), refused beyond INDEX_MAX_BYTES
+(1 GiB): about 2 GiB at the very worst, some MiB for a usual archive.
 """
 
 from __future__ import absolute_import, division, print_function

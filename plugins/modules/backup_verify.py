@@ -24,7 +24,8 @@ description:
   - Never changes anything.
   - Reads hostile archives safely - negative sizes and special headers (pax, GNU long names) over 1 MiB are refused - and its
     memory stays bounded whatever the archive declares - a few read buffers, the zstd window (at most 128 MiB), the manifest
-    (at most 256 MiB) and the member index (about 1 KiB plus the name per member, refused beyond 1 GiB).
+    (at most 256 MiB, twice that while it is read) and the member index (about 1 KiB plus the name per member, refused beyond
+    1 GiB) - about 2 GiB at the very worst, some MiB for a usual archive.
   - Member names that are not UTF-8 are returned with those bytes escaped (for example C(\xff)).
 author:
   - clawd.ops team (@clawd-ops)

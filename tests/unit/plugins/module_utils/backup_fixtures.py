@@ -17,10 +17,14 @@ import hashlib
 import io
 import json
 import os
+import random
+import shutil
 import stat
 import tarfile
 
 import zstandard
+
+from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
 
 MANIFEST_MEMBER = 'clawd-backup/manifest.json'
 TYPES = {
@@ -281,3 +285,72 @@ def run_bounded(func, args=(), timeout=60, extra_memory=512 << 20):
         if process.is_alive():
             process.kill()
         process.join()
+
+
+# Shared by the reader's tests (verification, tar layer, extraction) ---------------------------------
+
+NOW = 1795456200  # 2026-11-23T17:50:00Z
+SUFFIX = {'zstd': '.tar.zst', 'gzip': '.tar.gz'}
+HAVE_GNU_TAR = shutil.which('tar') is not None and shutil.which('zstd') is not None
+
+
+def noise(size, seed=7):
+    return random.Random(seed).getrandbits(size * 8).to_bytes(size, 'little') if size else b''
+
+
+def name_for(compression='zstd', when=NOW):
+    return archive_name('claudebox', when, '1.0.0', compression)
+
+
+def make(tmp_path, members=None, compression='zstd', when=NOW, **kwargs):
+    return build_archive(str(tmp_path / name_for(compression, when)), sample_members() if members is None else members,
+                         compression=compression, **kwargs)
+
+
+def check(report, name):
+    found = [item for item in report['checks'] if item['name'] == name]
+    assert len(found) == 1, 'no single %s check in %s' % (name, report['checks'])
+    return found[0]
+
+
+def failed_names(report):
+    return [item['name'] for item in report['checks'] if not item['ok']]
+
+
+def tree(folder):
+    """{relative path: (kind, mode, content or link target)} of everything under folder."""
+    found = {}
+    for root, dirs, files in os.walk(str(folder)):
+        for name in dirs + files:
+            full = os.path.join(root, name)
+            relative = os.path.relpath(full, str(folder))
+            info = os.lstat(full)
+            if os.path.islink(full):
+                found[relative] = ('symlink', None, os.readlink(full))
+            elif os.path.isdir(full):
+                found[relative] = ('dir', info.st_mode & 0o7777, None)
+            else:
+                with open(full, 'rb') as handle:
+                    found[relative] = ('file', info.st_mode & 0o7777, handle.read())
+    return found
+
+
+UNSAFE = {
+    'absolute path': ({'name': '/etc/cron.d/evil', 'data': b'* * * * * root sh\n'}, 'member /etc/cron.d/evil: absolute path'),
+    'dot-dot': ({'name': 'volumes/workspace/../../etc/evil', 'data': b'x'}, "member volumes/workspace/../../etc/evil: '..' in its path"),
+    'symlink out of its source': ({'name': 'volumes/workspace/out', 'type': 'symlink', 'target': '../config/app.toml'},
+                                  'member volumes/workspace/out: symlink to ../config/app.toml leaves volumes/workspace/'),
+    'absolute symlink': ({'name': 'volumes/workspace/passwd', 'type': 'symlink', 'target': '/etc/passwd'},
+                         'member volumes/workspace/passwd: symlink to the absolute path /etc/passwd'),
+    'hard link': ({'name': 'volumes/workspace/hard', 'type': 'hardlink', 'target': 'volumes/workspace/notes.txt'},
+                  'member volumes/workspace/hard: hard link to volumes/workspace/notes.txt (only files, folders and symlinks are allowed)'),
+    'character device': ({'name': 'volumes/workspace/null', 'type': 'chr'},
+                         'member volumes/workspace/null: character device (only files, folders and symlinks are allowed)'),
+    'block device': ({'name': 'volumes/workspace/sda', 'type': 'blk'},
+                     'member volumes/workspace/sda: block device (only files, folders and symlinks are allowed)'),
+    'fifo': ({'name': 'volumes/workspace/pipe', 'type': 'fifo'}, 'member volumes/workspace/pipe: fifo (only files, folders and symlinks are allowed)'),
+    'duplicate name': ({'name': 'volumes/workspace/notes.txt', 'data': b'second copy'},
+                       'member volumes/workspace/notes.txt: duplicate name (it is in the archive more than once)'),
+    'through a symlink': ({'name': 'volumes/workspace/link/x', 'data': b'x'},
+                          'member volumes/workspace/link/x: its path goes through the symlink volumes/workspace/link'),
+}

@@ -88,6 +88,8 @@ notes:
   - Run it only after M(clawd.ops.backup_verify) passed on the archive and a safety copy of the current data was taken, as the
     C(clawd.ops.restore) role does; with O(clear=true) the targets' current contents are gone once this succeeds.
   - Stop the app that uses the targets first.
+  - A run killed while it restores (kill -9, a reboot) leaves the previous contents in the holding folder C(.clawd-restore-held-*)
+    inside the target; the next restore with O(clear=true) moves that folder aside with the rest and removes it once it succeeds.
 seealso:
   - module: clawd.ops.backup_verify
   - module: clawd.ops.backup_archive

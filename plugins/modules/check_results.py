@@ -92,7 +92,7 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import SEVERITY, ChecksError, summarise
-from ansible_collections.clawd.ops.plugins.module_utils._daily_judge import DEFAULT_THRESHOLDS, JUDGED_CHECKS, judge_host
+from ansible_collections.clawd.ops.plugins.module_utils._check_results import DEFAULT_THRESHOLDS, JUDGED_CHECKS, judge_host
 
 
 def check_thresholds(thresholds, where):

@@ -141,7 +141,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import WatchConfigError
-from ansible_collections.clawd.ops.plugins.module_utils import _daily_host as daily
+from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 DOCKER_IMPORT_ERROR = None

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.clawd.ops.plugins.module_utils import _daily_host as daily
+from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
 
 MEMINFO = 'MemTotal:       1000000 kB\nMemFree:         100000 kB\nMemAvailable:    250000 kB\nCached: 1 kB\n'
 STAT_A = 'cpu  100 0 100 800 0 0 0 0 0 0\ncpu0 1 2 3 4\n'

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import calendar
 
-from ansible_collections.clawd.ops.plugins.module_utils import _daily_judge as j
+from ansible_collections.clawd.ops.plugins.module_utils import _check_results as j
 
 NOW = calendar.timegm((2026, 12, 1, 7, 0, 0))
 SKIPPED = {'skipped': True, 'skip_reason': 'Conditional result was False'}

@@ -54,8 +54,8 @@ def test_the_good_release_serves_again_after_every_bad_one(host):
 
 def test_broken_release_failed_in_coolify_and_never_replaced_the_running_one():
     outcome = read_json('outcomes.json')['broken']
-    assert 'failed' in outcome and 'The previous release kept serving (ok)' in outcome, outcome
     releases = read_json('releases.json')
+    assert 'failed' in outcome and 'The previous release %s kept serving (ok)' % releases['good'] in outcome, outcome
     record = [r for r in deploys() if r['commit'] == releases['broken']][-1]
     assert record['result'] == 'failed'
     assert record['previous_commit'] == releases['good']
@@ -67,14 +67,39 @@ def test_decaying_and_noisy_releases_were_rolled_back_by_the_watch_window():
     assert 'health' in outcomes['decaying'] and 'Rolled back to %s' % releases['good'] in outcomes['decaying'], outcomes['decaying']
     assert 'errors' in outcomes['noisy'] and 'Rolled back to %s' % releases['good'] in outcomes['noisy'], outcomes['noisy']
     for kind in ('decaying', 'noisy'):
-        record = [r for r in deploys() if r['commit'] == releases[kind]][-1]
+        # The first deployment of each (the noisy release is deployed once more, to a Coolify slower than the wait).
+        record = [r for r in deploys() if r['commit'] == releases[kind]][0]
         assert record['result'] == 'rolled_back', record
         assert float(record['rollback_seconds']) > 0, record
 
 
+def test_a_deployment_slower_than_the_wait_was_cancelled_and_the_old_release_kept_serving():
+    """Issue 11 item 4: cancelled in Coolify, the release that ran before checked to serve, then the lock released."""
+    outcomes = read_json('outcomes.json')
+    releases = read_json('releases.json')
+    outcome = outcomes['slow']
+    assert 'Timed out after 0 seconds waiting for deployment' in outcome and '; cancelled it (' in outcome, outcome
+    assert 'The previous release %s kept serving (ok)' % releases['good'] in outcome, outcome
+    assert outcomes['slow_lock_left'] is False
+    record = [r for r in deploys() if r['commit'] == releases['noisy']][-1]
+    assert record['result'] == 'failed' and record['deployment_uuid'], record
+    assert 'Cancelled Coolify deployment %s.' % record['deployment_uuid'] in outcome, outcome
+    answer = requests.get('%s/deployments/%s' % (COOLIFY, record['deployment_uuid']), timeout=10,
+                          headers={'Authorization': 'Bearer %s' % secret('coolify_api_token')})
+    assert answer.status_code == 200 and answer.json()['status'] == 'cancelled-by-user', answer.text
+
+
+def test_a_nested_rollback_renews_its_callers_lock_and_leaves_it_held():
+    """Issue 11 item 3: the rollback role, called with the run id that holds the lock, does not release it."""
+    held = read_json('outcomes.json')['nested_lock']
+    assert held['run_id'] == 'outer-run' and held['owner'] == 'outer@controller' and held['purpose'] == 'deploy', held
+    assert held['renewed_at'] >= held['taken_at'] and held['expires_at'] > held['renewed_at'], held
+
+
 def test_gates_refused_with_their_reasons():
     outcomes = read_json('outcomes.json')
-    assert 'held by someone-else@elsewhere' in outcomes['locked'], outcomes['locked']
+    assert 'held by someone-else@elsewhere (run concurrent-run, deploy) since ' in outcomes['locked'], outcomes['locked']
+    assert ', until ' in outcomes['locked'], outcomes['locked']
     assert 'outside the deploy window' in outcomes['window'], outcomes['window']
     assert 'deploy_override_reason' in outcomes['window']
     refused = [r for r in deploys() if r['result'] == 'refused']
@@ -111,4 +136,4 @@ def test_coolify_kept_the_failed_deployment_in_its_history():
                           headers={'Authorization': 'Bearer %s' % secret('coolify_api_token')})
     assert answer.status_code == 200
     statuses = [d['status'] for d in answer.json()['deployments']]
-    assert 'failed' in statuses and statuses.count('finished') >= 4, statuses
+    assert 'failed' in statuses and 'cancelled-by-user' in statuses and statuses.count('finished') >= 4, statuses

@@ -78,7 +78,8 @@ def call(running, method, path, token=ROOT, **kwargs):
     return requests.request(method, running.url + "/api/v1" + path, headers=headers, timeout=TIMEOUT, **kwargs)
 
 
-def wait_status(running, dep_uuid, statuses=("finished", "failed", "cancelled-by-user"), timeout=10):
+def wait_status(running, dep_uuid, statuses=("finished", "failed", "cancelled-by-user"), timeout=60):
+    """Wait for the deployment's thread; the timeout guards against a hang, it is not a speed the test asks for."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         dep = call(running, "GET", "/deployments/" + dep_uuid).json()
@@ -281,12 +282,14 @@ def test_one_deployment_at_a_time_per_app_and_queue_listing():
 
 def test_concurrent_builds_limit_queues_other_apps():
     """Coolify's "concurrent builds" server setting: beyond it, other apps' deployments wait queued."""
-    with CoolifyStandIn(config=config(step=0.15, concurrent_builds=1)).serve_in_thread() as running:
+    with CoolifyStandIn(config=config(step=0.01, concurrent_builds=1)).serve_in_thread() as running:
+        lab_slow(running, application=APP, seconds=3600)  # held in_progress until cancelled: no race with the engine
         first = deploy(running)
         other = deploy(running, uuid=APP2)
         active = call(running, "GET", "/deployments").json()
         assert [(d["deployment_uuid"], d["status"]) for d in active] == [(first, "in_progress"), (other, "queued")]
-        assert wait_status(running, first)["status"] == "finished"
+        assert call(running, "POST", "/deployments/%s/cancel" % first).status_code == 200
+        assert wait_status(running, first)["status"] == "cancelled-by-user"
         assert wait_status(running, other)["status"] == "finished"
 
 
@@ -302,7 +305,7 @@ def test_unhealthy_release_fails_and_status_follows(cf):
     images = call(cf, "GET", "/applications/%s/rollback-images" % APP).json()
     assert images["current"] == SHA1
     call(cf, "POST", "/applications/%s/stop" % APP)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a guard against a hang, not a speed the test asks for
     while call(cf, "GET", "/applications/" + APP).json()["status"] != "exited":
         assert time.monotonic() < deadline
         time.sleep(0.02)
@@ -341,7 +344,8 @@ def test_deployments_per_app_paging_and_validation(cf):
 
 
 def test_cancel_queued_and_running_and_finished():
-    with CoolifyStandIn(config=config(step=0.2)).serve_in_thread() as running:
+    with CoolifyStandIn(config=config(step=0.01)).serve_in_thread() as running:
+        lab_slow(running, application=APP, seconds=3600)  # running (and still running when cancelled), whatever the load
         first = deploy(running)
         patch_sha(running, SHA1)
         second = deploy(running)

@@ -7,46 +7,23 @@
 
 ``Watch`` is pure: it is fed log lines, health verdicts and container states, counts lines per
 category, and decides whether (and why) the release breached. It does no I/O and reads no clock;
-unit tests drive it with plain data. ``DockerSource`` is the thin adapter to the Docker Engine API
-(the low-level ``APIClient`` of the Docker SDK: ``inspect_container`` and ``logs``), which the
-app_watch module feeds into a Watch.
+unit tests drive it with plain data. The app_watch module feeds it from a ``DockerSource`` of
+module_utils/_containers (the container and log helpers it shares with the daily checks).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import datetime
-import math
-import re
-
+from ansible_collections.clawd.ops.plugins.module_utils._containers import LineCounter, LogConfigError, clip
 from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
 
-DEFAULT_PATTERNS = {
-    'errors': r'\b(ERROR|CRITICAL|FATAL)\b|Traceback',
-    'unauthorized': r'(?i)unauthori[sz]ed|\b401\b|forbidden',
-    'rate_limit': r'(?i)rate.?limit|\b429\b|too many requests',
-}
 DEFAULT_THRESHOLDS = {'errors': 10, 'unauthorized': 20, 'rate_limit': 20}
-LINE_LENGTH = 200
 # Rates per minute are judged over at least this many seconds, so a burst in the first seconds
 # is not multiplied into a huge rate.
 MIN_RATE_WINDOW = 60.0
-_DOCKER_TIME = re.compile(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$')
 
-
-class WatchConfigError(ValueError):
-    """Patterns or thresholds that cannot be used; the message names the bad value."""
-
-
-def compile_patterns(patterns=None):
-    """Category name -> compiled regex; the defaults when patterns is empty."""
-    compiled = {}
-    for name, pattern in (patterns or DEFAULT_PATTERNS).items():
-        try:
-            compiled[str(name)] = re.compile(pattern)
-        except (re.error, TypeError) as exc:
-            raise WatchConfigError('patterns: %s: %r is not a regular expression (%s)' % (name, pattern, exc))
-    return compiled
+# Patterns or thresholds that cannot be used; the message names the bad value.
+WatchConfigError = LogConfigError
 
 
 def check_thresholds(thresholds, categories, option):
@@ -65,47 +42,25 @@ def check_thresholds(thresholds, categories, option):
     return result
 
 
-def clip(line, secrets=()):
-    """A log line fit to quote: secrets masked first, then cut to LINE_LENGTH characters."""
-    line = redact(' '.join(str(line).split()), secrets)
-    return line if len(line) <= LINE_LENGTH else line[:LINE_LENGTH - 3] + '...'
-
-
 def _number(value):
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-class Watch(object):
+class Watch(LineCounter):
     """Counts, health streak and container states of one watch window; says when it is breached."""
 
     def __init__(self, patterns=None, thresholds=None, thresholds_per_minute=None, max_health_failures=3, secrets=()):
-        self.patterns = compile_patterns(patterns)
+        super(Watch, self).__init__(patterns)
         self.thresholds = check_thresholds(DEFAULT_THRESHOLDS if thresholds is None else thresholds, self.patterns, 'thresholds')
         self.per_minute = check_thresholds(thresholds_per_minute, self.patterns, 'thresholds_per_minute')
         self.max_health_failures = max_health_failures
         self.secrets = [s for s in secrets if s]
-        self.counts = dict((name, 0) for name in self.patterns)
-        self.by_container = {}
-        self.last_line = {}
         self.health_failures = 0
         self.health_streak = 0
         self.last_health_problem = None
         self.health_url = None
         self.container_problem = None
         self.baseline = {}
-
-    def add_lines(self, container, lines):
-        """Count lines of one container; return the new matches per category."""
-        new = dict((name, 0) for name in self.patterns)
-        per = self.by_container.setdefault(container, dict((name, 0) for name in self.patterns))
-        for line in lines:
-            for name, regex in self.patterns.items():
-                if regex.search(line):
-                    new[name] += 1
-                    per[name] += 1
-                    self.counts[name] += 1
-                    self.last_line[name] = (container, line)
-        return new
 
     def add_health(self, healthy, problem=None, url=None):
         """One health check: a failure extends the streak of consecutive failures, a success ends it."""
@@ -160,8 +115,8 @@ class Watch(object):
                     name, count, seconds, _number(rate), _number(limit), self._where(name), self._quote(name))
         return None
 
-    def last_lines(self):
-        return dict((name, '%s: %s' % (container, clip(line, self.secrets))) for name, (container, line) in self.last_line.items())
+    def last_lines(self, secrets=None):
+        return super(Watch, self).last_lines(self.secrets if secrets is None else secrets)
 
 
 def judge_container(name, baseline, state):
@@ -177,84 +132,3 @@ def judge_container(name, baseline, state):
     if state.get('health') == 'unhealthy':
         return 'container %s is unhealthy (Docker health check): %s' % (name, state.get('health_log') or 'no output')
     return None
-
-
-def container_state(attrs):
-    """The fields a Watch judges, from `docker inspect` of a container."""
-    state = attrs.get('State') or {}
-    health = state.get('Health') or {}
-    log = health.get('Log') or []
-    return {
-        'status': 'restarting' if state.get('Restarting') else state.get('Status'),
-        'exit_code': state.get('ExitCode'),
-        'restart_count': attrs.get('RestartCount', 0),
-        'started_at': state.get('StartedAt'),
-        'health': health.get('Status'),
-        'health_log': ' '.join(str(log[-1].get('Output', '')).split())[:LINE_LENGTH] if log else None,
-    }
-
-
-def parse_docker_time(text):
-    """(epoch seconds, nanoseconds) of a Docker log timestamp (RFC 3339 with up to 9 fraction digits)."""
-    match = _DOCKER_TIME.match(text)
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    moment = datetime.datetime.fromisoformat(base + ('+00:00' if zone == 'Z' else zone))
-    return int(moment.timestamp()) * 10 ** 9 + int((fraction or '0').ljust(9, '0'))
-
-
-def split_log(raw, after_ns=None):
-    """Lines of a `docker logs --timestamps` answer newer than after_ns, and the newest timestamp seen."""
-    if isinstance(raw, bytes):
-        raw = raw.decode('utf-8', 'replace')
-    lines, newest = [], after_ns
-    for entry in raw.splitlines():
-        stamp, sep, line = entry.partition(' ')
-        nanos = parse_docker_time(stamp) if sep else None
-        if nanos is None:
-            lines.append(entry)
-            continue
-        if after_ns is not None and nanos <= after_ns:
-            continue  # already counted: Docker's since is inclusive
-        lines.append(line)
-        newest = nanos if newest is None else max(newest, nanos)
-    return lines, newest
-
-
-class DockerSource(object):
-    """Reads container states and new log lines through a Docker SDK APIClient (client.api).
-
-    Only ``inspect_container(name)`` and ``logs(name, stdout=, stderr=, timestamps=, since=, until=)``
-    are used, so tests can pass any object that has these two methods.
-    """
-
-    def __init__(self, api, since, not_found=()):
-        self.api = api
-        self.since = since
-        self.not_found = tuple(not_found)
-        self.seen = {}
-
-    def state(self, name):
-        try:
-            return container_state(self.api.inspect_container(name))
-        except self.not_found:
-            return None
-
-    def new_lines(self, name, until):
-        after = self.seen.get(name)
-        since = self.since if after is None else after / 1e9
-        # Whole seconds: the Docker SDK before 6.0 (Debian bookworm ships 5.0.3) refuses floats. The
-        # lines of the boundary second come twice; split_log drops those already seen.
-        since = int(math.floor(since))
-        until = None if until is None else int(math.ceil(until))
-        try:
-            raw = self.api.logs(name, stdout=True, stderr=True, timestamps=True, since=since, until=until)
-        except self.not_found:
-            return []
-        if after is None and self.since is not None:
-            after = int(self.since * 1e9) - 1  # lines of the second before the watch began are not its own
-        lines, newest = split_log(raw, after)
-        if newest is not None:
-            self.seen[name] = newest
-        return lines

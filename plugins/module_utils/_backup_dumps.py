@@ -15,18 +15,14 @@ __metaclass__ = type
 
 import os
 import sqlite3
-import traceback
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_plan import BackupError, _connect_read_only
-
-try:
-    import docker
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-except ImportError:
-    docker = None
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
+# HAS_DOCKER and DOCKER_IMPORT_ERROR are imported from here by the modules that use this file.
+from ansible_collections.clawd.ops.plugins.module_utils._docker import (  # pylint: disable=unused-import
+    DOCKER_IMPORT_ERROR,
+    HAS_DOCKER,
+    docker,
+)
 
 PGDUMP_MAGIC = b'PGDMP'  # the first bytes of a pg_dump --format=custom archive
 STDERR_TAIL = 2048  # bytes of pg_dump's stderr kept for the error message

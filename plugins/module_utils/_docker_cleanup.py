@@ -25,16 +25,13 @@ import calendar
 import fnmatch
 import re
 import time
-import traceback
 
-try:
-    import docker
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-except ImportError:
-    docker = None
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
+# HAS_DOCKER and DOCKER_IMPORT_ERROR are imported from here by the modules that use this file.
+from ansible_collections.clawd.ops.plugins.module_utils._docker import (  # pylint: disable=unused-import
+    DOCKER_IMPORT_ERROR,
+    HAS_DOCKER,
+    docker,
+)
 
 STOPPED_STATES = ('exited', 'created', 'dead')
 NONE_TAG = '<none>:<none>'

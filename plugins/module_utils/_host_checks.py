@@ -7,7 +7,8 @@
 
 Pure parts (parsers of /proc files, log counting, access-line statistics, the judges that turn a
 measurement into a check result of the shared format of module_utils/_checks) take plain data and are
-unit-tested on their own. The readers at the bottom (``read_*``) are the thin I/O around them.
+unit-tested on their own. The readers at the bottom (``read_*``) are the thin I/O around them; containers
+and their log lines are read through module_utils/_containers, as app_watch reads them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,7 @@ import re
 import socket
 import time
 
-from ansible_collections.clawd.ops.plugins.module_utils._app_watch import DEFAULT_PATTERNS, compile_patterns, clip, container_state
+from ansible_collections.clawd.ops.plugins.module_utils._containers import LineCounter
 from ansible_collections.clawd.ops.plugins.module_utils._checks import judge, make_result, unknown
 
 HOST_CHECKS = ('containers', 'container_restarts', 'disk', 'memory', 'cpu',
@@ -124,20 +125,12 @@ def count_lines(lines_by_container, patterns=None, secrets=()):
     lines_by_container: container -> list of log lines. Returns {counts, by_container, last, requests, server_errors,
     client_errors, status_codes}.
     """
-    compiled = compile_patterns(patterns or DEFAULT_PATTERNS)
-    counts = dict((name, 0) for name in compiled)
-    by_container = {}
-    last = {}
+    counter = LineCounter(patterns)
     requests_total = server_errors = client_errors = 0
     codes = {}
     for container, lines in sorted(lines_by_container.items()):
-        per = by_container.setdefault(container, dict((name, 0) for name in compiled))
+        counter.add_lines(container, lines)
         for line in lines:
-            for name, regex in compiled.items():
-                if regex.search(line):
-                    counts[name] += 1
-                    per[name] += 1
-                    last[name] = '%s: %s' % (container, clip(line, secrets))
             access = ACCESS_LINE.search(line)
             if access:
                 code = access.group(1)
@@ -147,8 +140,8 @@ def count_lines(lines_by_container, patterns=None, secrets=()):
                     server_errors += 1
                 elif code.startswith('4'):
                     client_errors += 1
-    return {'counts': counts, 'by_container': by_container, 'last': last, 'requests': requests_total,
-            'server_errors': server_errors, 'client_errors': client_errors, 'status_codes': codes}
+    return {'counts': counter.counts, 'by_container': counter.by_container, 'last': counter.last_lines(secrets),
+            'requests': requests_total, 'server_errors': server_errors, 'client_errors': client_errors, 'status_codes': codes}
 
 
 def judge_logs(stats, checks, thresholds, hours, measured_at=None):
@@ -276,28 +269,3 @@ def resolve(names, resolver=socket.getaddrinfo):
         except (socket.gaierror, socket.herror, UnicodeError, OSError) as exc:
             answers[name] = 'does not resolve (%s)' % (getattr(exc, 'strerror', None) or exc)
     return answers
-
-
-def read_containers(api, names, not_found=()):
-    """container -> container_state() or None, through a Docker SDK APIClient."""
-    states = {}
-    for name in names:
-        try:
-            states[name] = container_state(api.inspect_container(name))
-        except not_found:
-            states[name] = None
-    return states
-
-
-def read_logs(api, names, since, not_found=()):
-    """container -> its log lines (stdout and stderr) since the epoch second ``since``; missing containers are left out."""
-    lines = {}
-    for name in names:
-        try:
-            raw = api.logs(name, stdout=True, stderr=True, timestamps=False, since=int(since))
-        except not_found:
-            continue
-        if isinstance(raw, bytes):
-            raw = raw.decode('utf-8', 'replace')
-        lines[name] = raw.splitlines()
-    return lines

@@ -163,24 +163,16 @@ health_failures:
 
 import datetime
 import time
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, url_password
-from ansible_collections.clawd.ops.plugins.module_utils._app_watch import DockerSource, Watch, WatchConfigError
+from ansible_collections.clawd.ops.plugins.module_utils._app_watch import Watch, WatchConfigError
+from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso, parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
-
-try:
-    import docker
-    HAS_DOCKER, DOCKER_IMPORT_ERROR = True, None
-    DOCKER_ERRORS, DOCKER_NOT_FOUND = (docker.errors.DockerException,), (docker.errors.NotFound,)
-except ImportError:
-    docker = None
-    HAS_DOCKER, DOCKER_IMPORT_ERROR = False, traceback.format_exc()
-    DOCKER_ERRORS = DOCKER_NOT_FOUND = ()
 
 
 def make_docker_api(docker_host):

@@ -136,22 +136,13 @@ requests:
 '''
 
 import time
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._app_watch import WatchConfigError
+from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource, LogConfigError, compile_patterns
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_NOT_FOUND, docker
 from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-
-DOCKER_IMPORT_ERROR = None
-try:
-    import docker
-    from docker.errors import DockerException, NotFound
-except ImportError:
-    docker = None
-    DockerException = NotFound = Exception
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
 
 
 def docker_checks(params, checks, thresholds, now):
@@ -165,20 +156,20 @@ def docker_checks(params, checks, thresholds, now):
     results, requests = [], None
     try:
         api = docker.APIClient(base_url=params['docker_host'], timeout=30)
+        source = DockerSource(api, now - params['log_hours'] * 3600, not_found=DOCKER_NOT_FOUND)
         try:
             if 'containers' in wanted or 'container_restarts' in wanted:
-                states = daily.read_containers(api, params['containers'], not_found=(NotFound,))
-                results += daily.judge_containers(states, wanted, thresholds)
+                results += daily.judge_containers(source.states(params['containers']), wanted, thresholds)
             log_checks = [c for c in wanted if c == 'error_rate' or c in daily.LOG_CHECKS]
             if log_checks:
                 names = params['containers'] if params['log_containers'] is None else params['log_containers']
-                lines = daily.read_logs(api, names, now - params['log_hours'] * 3600, not_found=(NotFound,))
+                lines = source.lines_by_container(names)
                 stats = daily.count_lines(lines, params['patterns'], params['secrets'])
                 results += daily.judge_logs(stats, log_checks, thresholds, params['log_hours'])
                 requests = {'total': stats['requests'], 'client_errors': stats['client_errors'], 'server_errors': stats['server_errors']}
         finally:
             api.close()
-    except DockerException as exc:
+    except DOCKER_ERRORS as exc:
         reason = 'Failed to read containers from %s: %s' % (params['docker_host'], exc)
         done = set(r['check'] for r in results)
         results += [daily.unknown(c, reason) for c in wanted if c not in done]
@@ -206,8 +197,8 @@ def main():
     params = module.params
     try:
         thresholds = daily.merge_thresholds(params['thresholds'])
-        daily.compile_patterns(params['patterns'])
-    except (ValueError, WatchConfigError) as exc:
+        compile_patterns(params['patterns'])
+    except (ValueError, LogConfigError) as exc:
         module.fail_json(msg='Invalid options: %s' % exc)
     if params['log_hours'] <= 0 or params['cpu_sample_seconds'] < 0:
         module.fail_json(msg='Invalid options: log_hours must be more than 0 and cpu_sample_seconds 0 or more')

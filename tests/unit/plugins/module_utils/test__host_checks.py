@@ -139,26 +139,3 @@ def test_resolve_reports_the_error_instead_of_raising():
             raise daily.socket.gaierror(-2, 'Name or service not known')
         return [(2, 1, 6, '', ('127.0.0.1', 0)), (2, 1, 6, '', ('127.0.0.1', 0))]
     assert daily.resolve(['good', 'bad'], resolver) == {'good': ['127.0.0.1'], 'bad': 'does not resolve (Name or service not known)'}
-
-
-class FakeAPI(object):
-    class Gone(Exception):
-        pass
-
-    def inspect_container(self, name):
-        if name == 'gone':
-            raise self.Gone(name)
-        return {'RestartCount': 1, 'State': {'Status': 'running', 'ExitCode': 0, 'StartedAt': 'x'}}
-
-    def logs(self, name, **kwargs):
-        if name == 'gone':
-            raise self.Gone(name)
-        assert kwargs['since'] == 1000 and kwargs['stdout'] and kwargs['stderr']
-        return b'line one\nline two\n'
-
-
-def test_readers_through_a_docker_api():
-    api = FakeAPI()
-    states = daily.read_containers(api, ['web', 'gone'], not_found=(FakeAPI.Gone,))
-    assert states['gone'] is None and states['web']['restart_count'] == 1
-    assert daily.read_logs(api, ['web', 'gone'], 1000.7, not_found=(FakeAPI.Gone,)) == {'web': ['line one', 'line two']}

@@ -60,8 +60,8 @@ def engine(monkeypatch):
     fake = FakeDocker({'web': attrs(), 'bot': attrs(restarts=2)},
                       {'web': '1 INFO 127.0.0.1 "GET /health" 200\n2 ERROR boom token 123:SECRET\n3 INFO 127.0.0.1 "GET /" 503\n', 'bot': ''})
     monkeypatch.setattr(host_checks, 'docker', fake)
-    monkeypatch.setattr(host_checks, 'NotFound', NotFound)
-    monkeypatch.setattr(host_checks, 'DockerException', DockerError)
+    monkeypatch.setattr(host_checks, 'DOCKER_NOT_FOUND', (NotFound,))
+    monkeypatch.setattr(host_checks, 'DOCKER_ERRORS', (DockerError,))
     return fake
 
 

@@ -135,13 +135,8 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version, url_password
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    Transport,
-    TransportError,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 
 HEALTH_ANSWERS = (200, 500, 502, 503, 504)
 
@@ -179,22 +174,17 @@ def ask(transport, url, version_url, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=http_argument_spec(
             url=dict(type='str', required=True),
             version_url=dict(type='str'),
             expected_version=dict(type='str'),
             required_checks=dict(type='list', elements='str', default=[]),
             wait_timeout=dict(type='int', default=0),
             wait_interval=dict(type='float', default=2),
-            timeout=dict(type='float', default=10),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            retries=dict(type='int', default=3),
         ),
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     params = module.params
     if params['wait_timeout'] < 0 or params['wait_interval'] <= 0:
         module.fail_json(msg='wait_timeout must be 0 or more and wait_interval more than 0')
@@ -203,7 +193,7 @@ def main():
     passwords = [p for p in (url_password(params['url']), url_password(params['version_url'])) if p]
     for password in passwords:
         module.no_log_values.add(password)
-    verify = params['ca_path'] or True if params['validate_certs'] else False
+    verify = verify_option(params)
     # 5xx answers of a health endpoint are answers, not faults to retry: only connection errors
     # and 429 are retried by the transport here; waiting for health is this module's own loop.
     # A health endpoint may redirect to another origin (http to https): followed, without the

@@ -170,9 +170,10 @@ from ansible_collections.clawd.ops.plugins.module_utils._app_health import evalu
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource
 from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
+from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso, parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 
 
 def make_docker_api(docker_host):
@@ -230,7 +231,7 @@ def watch(params, watcher, source, transport):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=http_argument_spec(
             url=dict(type='str'),
             containers=dict(type='list', elements='str', default=[]),
             since=dict(type='str'),
@@ -243,10 +244,6 @@ def main():
             fail_on_breach=dict(type='bool', default=False),
             secrets=dict(type='list', elements='str', default=[], no_log=True),
             docker_host=dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST'])),
-            timeout=dict(type='float', default=10),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            retries=dict(type='int', default=3),
         ),
         supports_check_mode=True,
     )
@@ -263,9 +260,8 @@ def main():
         module.fail_json(msg='Failed to start watching: %s' % exc)
     transport = None
     if params['url']:
-        if not HAS_REQUESTS:
-            module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
-        verify = params['ca_path'] or True if params['validate_certs'] else False
+        require_requests(module)
+        verify = verify_option(params)
         # The password of the URL's user:password@ is a secret: masked in the result and the invocation,
         # redacted from errors, and never sent to another origin (a redirect there is followed without it).
         password = url_password(params['url'])

@@ -100,8 +100,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 
 
 def probe_update(text, chat_id, message_id, now):
@@ -118,25 +118,20 @@ def probe_update(text, chat_id, message_id, now):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=http_argument_spec(
             url=dict(type='str', required=True),
             secret_token=dict(type='str', default='', no_log=True),
             text=dict(type='str', default='/status'),
             chat_id=dict(type='int', default=1),
-            timeout=dict(type='float', default=10),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            retries=dict(type='int', default=3),
         ),
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     p = module.params
     if module.check_mode:
         module.exit_json(changed=False, skipped=True, msg='The probe makes the bot send a message, so it does not run in check mode')
 
-    verify = p['ca_path'] or True if p['validate_certs'] else False
+    verify = verify_option(p)
     headers = {'X-Telegram-Bot-Api-Secret-Token': p['secret_token']} if p['secret_token'] else {}
     message_id = random.randint(100000, 999999999)
     result = dict(changed=True, message_id=message_id, status=0)

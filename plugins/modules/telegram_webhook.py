@@ -185,8 +185,7 @@ bot:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     ALREADY_SET,
     TelegramClient,
@@ -244,7 +243,7 @@ def ensure_present(module, client, current):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=http_argument_spec(
             bot_token=dict(type='str', required=True, no_log=True),
             api_url=dict(type='str', default='https://api.telegram.org'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -257,16 +256,11 @@ def main():
             certificate=dict(type='path'),
             drop_pending_updates=dict(type='bool', default=False),
             bot_info=dict(type='bool', default=False),
-            timeout=dict(type='float', default=10),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            retries=dict(type='int', default=3),
         ),
         required_if=[('state', 'present', ['url'])],
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     p = module.params
     module.no_log_values.add(p['bot_token'])
     if p['secret_token']:
@@ -283,7 +277,7 @@ def main():
     if errors:
         module.fail_json(msg='Invalid webhook options: %s' % '; '.join(errors))
 
-    verify = p['ca_path'] or True if p['validate_certs'] else False
+    verify = verify_option(p)
     client = TelegramClient(p['bot_token'], p['api_url'], timeout=p['timeout'], retries=p['retries'], verify=verify,
                             secrets=[p['secret_token']] if p['secret_token'] else ())
     result = dict(changed=False)

@@ -83,8 +83,7 @@ bot:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     TelegramClient,
     TelegramError,
@@ -95,26 +94,21 @@ from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=http_argument_spec(
             bot_token=dict(type='str', required=True, no_log=True),
             api_url=dict(type='str', default='https://api.telegram.org'),
             bot_info=dict(type='bool', default=True),
-            timeout=dict(type='float', default=10),
-            validate_certs=dict(type='bool', default=True),
-            ca_path=dict(type='path'),
-            retries=dict(type='int', default=3),
         ),
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     p = module.params
     module.no_log_values.add(p['bot_token'])
     problem = validate_token(p['bot_token'])
     if problem:
         module.fail_json(msg='Invalid options: %s' % problem)
 
-    verify = p['ca_path'] or True if p['validate_certs'] else False
+    verify = verify_option(p)
     client = TelegramClient(p['bot_token'], p['api_url'], timeout=p['timeout'], retries=p['retries'], verify=verify)
     result = dict(changed=False)
     action = 'read bot info'

@@ -82,17 +82,17 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+path:
+  description: The ledger file.
+  returned: always
+  type: str
+  sample: /home/ops/.local/state/clawd-ops/ledger.jsonl
 record:
   description: The record as written (or, in check mode, as it would be written), redacted.
   returned: always
   type: dict
   sample: {"kind": "deploy", "host": "vps1", "version": "1.4.2", "result": "ok", "ledger_version": 1,
            "recorded_at": "2026-03-02T10:15:00Z", "run_id": "0b6f..."}
-path:
-  description: The ledger file.
-  returned: always
-  type: str
-  sample: /home/ops/.local/state/clawd-ops/ledger.jsonl
 '''
 
 from ansible.module_utils.basic import AnsibleModule

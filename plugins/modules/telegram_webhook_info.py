@@ -69,16 +69,16 @@ webhook:
            "last_error_date": 1767322800, "last_error_date_iso": "2026-01-02T03:00:00Z",
            "last_error_message": "Wrong response from the webhook: 502 Bad Gateway",
            "last_synchronization_error_date": null, "last_synchronization_error_date_iso": null}
-webhook_set:
-  description: Whether a webhook URL is set.
-  returned: always
-  type: bool
-  sample: true
 bot:
   description: The bot's User object from C(getMe).
   returned: when O(bot_info=true)
   type: dict
   sample: {"id": 123456789, "is_bot": true, "first_name": "Deploy Bot", "username": "deploy_bot"}
+webhook_set:
+  description: Whether a webhook URL is set.
+  returned: always
+  type: bool
+  sample: true
 '''
 
 from ansible.module_utils.basic import AnsibleModule

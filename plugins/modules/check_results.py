@@ -19,7 +19,8 @@ description:
   - 'Judged here: C(health) (the app''s health and its sub-checks), C(latency) (milliseconds of the health answer), C(backup) (the newest
     archive verified, its age in hours), C(webhook) (updates waiting; a delivery error in the last C(webhook_error_hours) hours is a
     warning; no webhook is critical), C(tls_certificate) (days left; lower is worse), C(bot_round_trip) (seconds the bot took to answer
-    /status; no answer, or an answer other than HTTP 200, is critical), C(api_usage) (share of a budget; V(unknown) unless both a budget and a usage are given).'
+    /status; no answer, or an answer other than HTTP 200, is critical), C(api_usage) (share of a budget; V(unknown) unless both a budget
+    and a usage are given).'
   - A measurement missing (its task skipped or failed without a result) gives an V(unknown) result with the reason; nothing is dropped.
   - Pure computation on the controller; run it once for the whole play (C(run_once) and C(delegate_to) V(localhost)).
 author:

@@ -70,6 +70,16 @@ def test_safety_copy_holds_the_damaged_data(host):
     assert cmd.rc == 0 and cmd.stdout == 'damaged\n'
 
 
+def test_faults_left_the_data_as_it_was_before_them_and_the_lock_free(host):
+    live = workspace(host)
+    assert host.file(live + '/fault-marker.txt').content_string == 'live before the faults\n'
+    assert not host.file(live + '/fault-immutable.txt').exists
+    assert not [f for f in host.file(live).listdir() if f.startswith('.clawd-restore')], host.file(live).listdir()
+    assert not host.file('/var/lib/clawd/deploy.lock').exists
+    # One safety copy per restore of the faults: the failed health check, the failed extraction, the hand restore.
+    assert len(archives(host, BACKUPS + '/safety-faults')) == 3
+
+
 def test_app_is_healthy_after_the_restore(host):
     cmd = host.run('curl -sS --cacert %s/hosts/%s/tls/ca.crt https://%s.clawd.test/health' % (STATE, NAME, NAME))
     assert cmd.rc == 0, cmd.stderr
@@ -86,6 +96,13 @@ def test_drill_passed_and_left_nothing_behind(host):
                    "print(len(c.containers.list(all=True, filters={'label': 'clawd.ops.drill'})), "
                    "len(c.volumes.list(filters={'label': 'clawd.ops.drill'})))\"")
     assert cmd.stdout.split() == ['0', '0']
+
+
+def test_drills_at_vvvv_passed(host):
+    for folder in ('drills-vvvv-restore', 'drills-vvvv-maintenance'):
+        drills = host.file('%s/%s' % (BACKUPS, folder)).listdir()
+        assert len(drills) == 1, (folder, drills)
+        assert json.loads(host.file('%s/%s/%s' % (BACKUPS, folder, drills[0])).content_string)['healthy'] is True
 
 
 # Copies the dump into the PostgreSQL container (the lab host has the Docker SDK, no docker CLI)

@@ -19,7 +19,10 @@ import re
 import socket
 import time
 
+from ansible_collections.clawd.ops.plugins.module_utils import _backup_reader
+from ansible_collections.clawd.ops.plugins.module_utils._backup_format import MissingLibraryError
 from ansible_collections.clawd.ops.plugins.module_utils._containers import LineCounter
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._checks import judge, make_result, unknown
 
 HOST_CHECKS = ('containers', 'container_restarts', 'disk', 'memory', 'cpu',
@@ -269,3 +272,37 @@ def resolve(names, resolver=socket.getaddrinfo):
         except (socket.gaierror, socket.herror, UnicodeError, OSError) as exc:
             answers[name] = 'does not resolve (%s)' % (getattr(exc, 'strerror', None) or exc)
     return answers
+
+
+# Fields of clawd.ops.backup_verify's result that the backup check does not judge or report.
+BACKUP_LEFT_OUT = ('manifest', 'unsafe_members', 'spot_check')
+
+
+def verify_backup(folder, pattern='*.tar.*', max_age=None, find=None, verify=None):
+    """The newest archive of ``folder`` verified with the code of clawd.ops.backup_verify, as its registered result.
+
+    The result is backup_verify's report without BACKUP_LEFT_OUT, with ``failed`` and its ``msg`` when the
+    verification failed (no archive, an unreadable folder, a broken archive, a missing library); it never raises.
+    """
+    find = _backup_reader.find_newest if find is None else find
+    verify = _backup_reader.verify_archive if verify is None else verify
+    reason = None
+    try:
+        archive = find(folder, pattern) if os.path.isdir(folder) else folder
+    except _backup_reader.BackupReadError as exc:
+        archive, reason = None, str(exc)
+    if archive is None:
+        reason = reason or 'no archive matching %s in %s' % (pattern, folder)
+        return dict(changed=False, failed=True, msg='Backup verification failed: %s' % reason, archive=None, ok=False,
+                    checks=[{'name': 'exists', 'ok': False, 'reason': reason}])
+    try:
+        report = verify(archive, require_checksum=True, require_manifest=True, max_age=max_age or None, min_size=1)
+    except MissingLibraryError as exc:
+        return dict(changed=False, failed=True, msg=missing_lib_msg(exc.library))
+    except ValueError as exc:
+        return dict(changed=False, failed=True, msg='Invalid max_age: %s' % exc)
+    result = dict((key, value) for key, value in report.items() if key not in BACKUP_LEFT_OUT)
+    result['changed'] = False
+    if not report['ok']:
+        result.update(failed=True, msg='Backup %s failed verification: %s' % (archive, _backup_reader.failure_summary(report)))
+    return result

@@ -26,6 +26,8 @@ description:
   - C(error_rate) is the share of the requests in those logs (access lines C(<client> "<METHOD> <path>" <status>)) that were answered with a 5xx
     status; its details hold the number of requests and the status codes.
   - C(dns) resolves O(dns_names) on the host; a name that does not resolve is critical, one that resolves elsewhere than O(dns_expected) a warning.
+  - With O(backup), the newest archive of O(backup.path) is also verified, with the code of M(clawd.ops.backup_verify), in the same call
+    (RV(backup)); it is not judged here (M(clawd.ops.check_results) judges its age).
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
@@ -98,6 +100,23 @@ options:
     type: list
     elements: str
     default: []
+  backup:
+    description:
+      - Verify the newest backup archive as M(clawd.ops.backup_verify) does (checksum and manifest required), in the same call.
+      - Reading the backup folder usually needs root (C(become)).
+    type: dict
+    suboptions:
+      path:
+        description: The backup folder (its newest archive matching O(backup.pattern) is verified), or an archive.
+        type: path
+        required: true
+      pattern:
+        description: Glob of the archives' names in the folder.
+        type: str
+        default: '*.tar.*'
+      max_age:
+        description: The oldest the archive may be (for example V(25h), V(90m) or seconds); its age is reported either way.
+        type: str
 requirements:
   - Docker SDK for Python (C(docker)) on the host for the container and log checks; without it they are V(unknown).
 seealso:
@@ -128,6 +147,15 @@ results:
   elements: dict
   sample: [{"check": "disk", "status": "ok", "value": 41.2, "unit": "%", "warning": 70, "critical": 80,
             "reason": "41.2 % used on / (120.3 GiB free) (warning at 70 %, critical at 80 %)", "measured_at": "2026-12-01T07:00:00Z"}]
+backup:
+  description:
+    - The result M(clawd.ops.backup_verify) registers (C(archive), C(ok), C(checks), C(created), C(age_seconds), C(members), C(bytes),
+      C(sha256), ...), without its C(manifest), C(unsafe_members) and C(spot_check); with C(failed) and C(msg) when the verification
+      failed. A failed verification does not fail the module.
+  returned: when O(backup) is given
+  type: dict
+  sample: {"archive": "/var/backups/clawd/clawd-20261201T030000Z-1.0.0.tar.zst", "ok": true, "created": "2026-12-01T03:00:00Z",
+           "age_seconds": 14400.0, "checks": [{"name": "exists", "ok": true, "reason": "..."}], "changed": false}
 requests:
   description: Requests found in the logs read (access lines), with the number answered 4xx and 5xx.
   returned: when a log check ran
@@ -139,6 +167,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clawd.ops.plugins.module_utils._backup_format import parse_age
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource, LogConfigError, compile_patterns
 from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_NOT_FOUND, docker
 from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
@@ -191,6 +220,11 @@ def main():
             dns_expected=dict(type='list', elements='str', default=[]),
             docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
             secrets=dict(type='list', elements='str', default=[], no_log=True),
+            backup=dict(type='dict', options=dict(
+                path=dict(type='path', required=True),
+                pattern=dict(type='str', default='*.tar.*'),
+                max_age=dict(type='str'),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -202,6 +236,11 @@ def main():
         module.fail_json(msg='Invalid options: %s' % exc)
     if params['log_hours'] <= 0 or params['cpu_sample_seconds'] < 0:
         module.fail_json(msg='Invalid options: log_hours must be more than 0 and cpu_sample_seconds 0 or more')
+    if params['backup'] and params['backup']['max_age']:
+        try:
+            parse_age(params['backup']['max_age'])
+        except ValueError as exc:
+            module.fail_json(msg='Invalid options: backup.max_age: %s' % exc)
     for value in params['secrets']:
         module.no_log_values.add(value)
 
@@ -231,6 +270,9 @@ def main():
     out = dict(changed=False, results=results)
     if requests is not None:
         out['requests'] = requests
+    if params['backup']:
+        backup = params['backup']
+        out['backup'] = daily.verify_backup(backup['path'], backup['pattern'], backup['max_age'])
     module.exit_json(**out)
 
 

@@ -121,3 +121,52 @@ def test_bad_thresholds_and_patterns_fail_with_a_message(engine, results):
     assert results[0]['msg'].startswith('Invalid options: thresholds: disk.warning')
     assert run_main(host_checks.main, {'patterns': {'errors': '('}}) == 1
     assert 'not a regular expression' in results[1]['msg']
+
+
+# ---------------------------------------------------------------- the backup, verified in the same call
+
+
+def backup_archive(folder, when, compression='gzip'):
+    from ansible_collections.clawd.ops.plugins.module_utils._backup_format import archive_name
+    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.backup_fixtures import build_archive, sample_members
+    return build_archive(str(folder / archive_name('claudebox', when, '1.0.0', compression)), sample_members(), compression=compression)
+
+
+def test_the_backup_is_verified_in_the_same_call_as_backup_verify_does(tmp_path, engine, results):
+    from ansible_collections.clawd.ops.plugins.modules import backup_verify
+    backup_archive(tmp_path, 1795456200 - 86400)
+    newest = backup_archive(tmp_path, 1795456200)
+    assert run_main(host_checks.main, {'checks': ['memory'], 'backup': {'path': str(tmp_path), 'max_age': '176400'}}) == 0
+    assert run_main(backup_verify.main, {'path': str(tmp_path), 'max_age': '176400'}) in (0, 1)
+    merged, alone = results[0], results[1]
+    assert merged['failed'] is False and [r['check'] for r in merged['results']] == ['memory']
+    backup = merged['backup']
+    assert backup['archive'] == newest['path'] and backup['created'] == alone['created']
+    assert [(c['name'], c['ok']) for c in backup['checks']] == [(c['name'], c['ok']) for c in alone['checks']]
+    left_out = set(alone) - set(backup)
+    assert left_out <= {'manifest', 'unsafe_members', 'spot_check', 'warnings'}, left_out
+    assert alone['failed'] == backup.get('failed', False) and alone.get('msg') == backup.get('msg')
+
+
+def test_a_missing_backup_is_a_result_not_a_failure_of_the_module(tmp_path, engine, results):
+    assert run_main(host_checks.main, {'checks': [], 'backup': {'path': str(tmp_path), 'pattern': '*.tar.zst'}}) == 0
+    backup = results[0]['backup']
+    assert backup['failed'] is True and backup['archive'] is None
+    assert backup['msg'] == 'Backup verification failed: no archive matching *.tar.zst in %s' % tmp_path
+    assert backup['checks'] == [{'name': 'exists', 'ok': False, 'reason': 'no archive matching *.tar.zst in %s' % tmp_path}]
+
+
+def test_the_backup_runs_the_same_in_check_mode(tmp_path, engine, results):
+    backup_archive(tmp_path, 1795456200)
+    assert run_main(host_checks.main, {'checks': [], 'backup': {'path': str(tmp_path)}, '_ansible_check_mode': True}) == 0
+    assert results[0]['backup']['ok'] is True and results[0]['changed'] is False
+
+
+def test_a_bad_backup_max_age_fails_with_a_message(tmp_path, engine, results):
+    assert run_main(host_checks.main, {'checks': [], 'backup': {'path': str(tmp_path), 'max_age': 'soon'}}) == 1
+    assert results[0]['msg'].startswith('Invalid options: backup.max_age:')
+
+
+def test_without_the_backup_option_there_is_no_backup_key(engine, results):
+    assert run_main(host_checks.main, {'checks': ['memory']}) == 0
+    assert 'backup' not in results[0]

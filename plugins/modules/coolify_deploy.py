@@ -117,6 +117,8 @@ options:
         has not ended (C(POST /deployments/{uuid}/cancel)) and read its status again, so that Coolify does not swap in a
         release nobody verified later. The module fails either way, keeping RV(deployment_uuid) and listing RV(cancelled).
       - A deployment that ended meanwhile is reported as it ended (a finished one is a success).
+      - Once every such deployment is cancelled, the fields this task changed first (C(git_commit_sha) for O(commit),
+        the image tag for O(docker_tag)) are set back, so that no later deployment builds the target nobody verified.
     type: bool
     default: true
 notes:
@@ -224,6 +226,22 @@ from ansible_collections.clawd.ops.plugins.module_utils._requirements import mis
 from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 
 
+def restore_fields(client, app, plan, name):
+    """After a cancel, set back the fields this task changed (the pinned commit or image tag), so that no later
+    deployment in Coolify (a webhook, a click) builds the target nobody verified. Returns a clause for the message."""
+    if app is None or not plan['update']:
+        return ''
+    before = dict((key, app.get(key)) for key in plan['update'] if app.get(key) is not None)
+    if not before:
+        return ''
+    said = ', '.join('%s back to %s' % (key, before[key]) for key in sorted(before))
+    try:
+        client.update_application(app['uuid'], before, name=name)
+    except cf.CoolifyError as exc:
+        return '; could not set %s (%s): the application stays pinned to the cancelled target' % (said, exc)
+    return '; set %s' % said
+
+
 def run(module, client):
     params = module.params
     result = {'changed': False, 'deployment_uuid': None, 'status': 'skipped', 'duration': None, 'application': {}, 'deployments': [],
@@ -305,6 +323,7 @@ def run(module, client):
             outcome = 'could not cancel it, so it may still go live: %s' % '; '.join(problems)
         else:
             outcome = 'cancelled it (%s)' % ', '.join(result['cancelled'])
+            outcome += restore_fields(client, app, plan, name)
         module.fail_json(msg='%s; %s.' % (what, outcome), **result)
     if result['status'] in cf.FAILED_STATUSES:
         deployment = seen[worst['deployment_uuid']]

@@ -183,11 +183,13 @@ def test_coolify_slower_than_the_wait_the_deployment_is_cancelled_and_the_old_re
     uuid = result['deployment_uuid']
     assert uuid and result['cancelled'] == [uuid] and result['status'] == 'cancelled-by-user'
     assert result['msg'] == ('Timed out after 1 seconds waiting for deployment %s (last status in_progress) of application faults; '
-                             'cancelled it (%s).' % (uuid, uuid))
+                             'cancelled it (%s); set git_commit_sha back to %s.' % (uuid, uuid, OLD))
     coolify.standin.wait_idle()
     assert api(coolify, 'GET', 'deployments/' + uuid)['status'] == 'cancelled-by-user'
     assert serving(coolify) == OLD  # Coolify never swapped in the release nobody verified
-    assert api(coolify, 'GET', 'applications/' + APP)['status'] == 'running:healthy'
+    app = api(coolify, 'GET', 'applications/' + APP)
+    assert app['status'] == 'running:healthy'
+    assert app['git_commit_sha'] == OLD  # no later deployment builds the cancelled commit
 
 
 def test_coolify_that_stops_answering_while_deploying_the_deployment_is_cancelled_and_its_uuid_kept(tmp_path, coolify):
@@ -205,7 +207,7 @@ def test_coolify_that_stops_answering_while_deploying_the_deployment_is_cancelle
     assert uuid and result['cancelled'] == [uuid] and result['status'] == 'cancelled-by-user'
     assert result['msg'].startswith('Lost track of deployment %s (last status unknown) of application faults: '
                                     'Failed to read deployment %s: HTTP 503' % (uuid, uuid)), result['msg']
-    assert result['msg'].endswith('; cancelled it (%s).' % uuid)
+    assert result['msg'].endswith('; cancelled it (%s); set git_commit_sha back to %s.' % (uuid, OLD))
     requests.delete(coolify.url + '/_lab/faults', timeout=10)
     coolify.standin.wait_idle()
     assert api(coolify, 'GET', 'deployments/' + uuid)['status'] == 'cancelled-by-user'

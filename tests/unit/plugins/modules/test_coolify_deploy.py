@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__coolify import (
-    APP, C2, C3, DEP, TOKEN, ScriptedCoolify, load, standard_app)
+    APP, C1, C2, C3, DEP, TOKEN, ScriptedCoolify, load, standard_app)
 
 from ansible_collections.clawd.ops.plugins.modules import coolify_deploy
 
@@ -106,6 +106,20 @@ def test_timeout_cancels_the_deployment_and_keeps_its_uuid(scripted, results):
                              'cancelled it (%s).' % (DEP, DEP))
     assert (result['deployment_uuid'], result['status'], result['cancelled']) == (DEP, 'cancelled-by-user', [DEP])
     assert scripted.writes() == ['POST /deploy', 'POST /deployments/%s/cancel' % DEP]
+
+
+def test_timeout_of_a_pinned_commit_cancels_it_and_sets_the_pin_back(scripted, results):
+    """Issue 11 item 4: a later deployment in Coolify must not build the cancelled commit the application was pinned to."""
+    deploy_script(scripted)
+    scripted.answer('GET', '/deployments/' + DEP, (200, load('deployment_in_progress')), (200, cancelled_deployment()))
+    scripted.answer('POST', '/deployments/%s/cancel' % DEP,
+                    (200, {'message': 'Deployment cancelled successfully.', 'deployment_uuid': DEP, 'status': 'cancelled-by-user'}))
+    assert run(scripted, uuid=APP, commit=C1, wait_timeout=0) == 1
+    result = results[-1]
+    assert result['msg'].endswith('; cancelled it (%s); set git_commit_sha back to HEAD.' % DEP), result['msg']
+    assert scripted.writes() == ['PATCH /applications/' + APP, 'POST /deploy', 'POST /deployments/%s/cancel' % DEP,
+                                 'PATCH /applications/' + APP]
+    assert [r[3] for r in scripted.requests if r[0] == 'PATCH'] == [{'git_commit_sha': C1}, {'git_commit_sha': 'HEAD'}]
 
 
 def test_timeout_without_cancel_says_it_may_still_go_live(scripted, results):

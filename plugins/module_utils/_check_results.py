@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Judging what other modules measured (app_health, backup_verify, telegram_webhook_info,
-community.crypto.get_certificate, a timed webhook call) into check results of the shared format.
+community.crypto.get_certificate, a timed webhook call; or the same results from host_checks' backup
+option and fleet_probes) into check results of the shared format.
 
 Pure: each judge takes the registered result of a task (a plain dict; ``None`` or a skipped result
 when the task did not run) and the check's thresholds, and returns one result. A measurement that is

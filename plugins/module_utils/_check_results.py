@@ -18,7 +18,7 @@ __metaclass__ = type
 import calendar
 import time
 
-from ansible_collections.clawd.ops.plugins.module_utils._checks import format_number, judge, make_result, unknown
+from ansible_collections.clawd.ops.plugins.module_utils._checks import SEVERITY, ChecksError, format_number, judge, make_result, summarise, unknown
 
 JUDGED_CHECKS = ('health', 'latency', 'backup', 'webhook', 'tls_certificate', 'bot_round_trip', 'api_usage')
 DEFAULT_THRESHOLDS = {
@@ -217,3 +217,41 @@ def judge_host(measured, thresholds=None, checks=None, now=None):
     for check in checks:
         results.append(judges[check]())
     return results
+
+
+def check_thresholds(thresholds, where):
+    """Raise ChecksError unless every key of ``thresholds`` is a judged check with a dict of warning and critical."""
+    for name, limits in (thresholds or {}).items():
+        if name == 'webhook_error_hours':
+            continue
+        if name not in DEFAULT_THRESHOLDS or not isinstance(limits, dict):
+            raise ChecksError('%s: %r is not a judged check with a dict of warning and critical' % (where, name))
+
+
+def judge_hosts(hosts, checks=JUDGED_CHECKS, thresholds=None, now=None):
+    """Every host's results, the run's summary and its problems (worst first), as clawd.ops.check_results returns them.
+
+    hosts: {host: measured} (see judge_host); a host's own ``checks`` and ``thresholds`` win over ``checks`` and ``thresholds``.
+    Raises ChecksError (or ValueError, TypeError, KeyError) for measurements that cannot be judged.
+    """
+    if not isinstance(hosts, dict):
+        raise ChecksError('hosts must be a dict of host name to measurements, not %s' % type(hosts).__name__)
+    results = {}
+    check_thresholds(thresholds, 'thresholds')
+    for host, measured in sorted(hosts.items()):
+        if not isinstance(measured, dict):
+            raise ChecksError('hosts: the measurements of %s are not a dict' % host)
+        host_thresholds = measured.get('thresholds') or thresholds or {}
+        check_thresholds(host_thresholds, 'hosts.%s.thresholds' % host)
+        host_checks = measured.get('checks', checks)
+        unknown_checks = [c for c in host_checks if c not in JUDGED_CHECKS]
+        if unknown_checks:
+            raise ChecksError('hosts.%s.checks: unknown checks %s' % (host, ', '.join(unknown_checks)))
+        results[host] = judge_host(measured, host_thresholds, host_checks, now)
+    problems = sorted(((SEVERITY[r['status']], host, r) for host, found in results.items() for r in found if r['status'] != 'ok'),
+                      key=lambda item: (-item[0], item[1], item[2]['check']))
+    return {
+        'results_by_host': results,
+        'summary': summarise(results),
+        'problems': ['%s: %s %s: %s' % (host, r['check'], r['status'], r['reason']) for _sev, host, r in problems],
+    }

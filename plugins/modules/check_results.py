@@ -93,16 +93,8 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._checks import SEVERITY, ChecksError, summarise
-from ansible_collections.clawd.ops.plugins.module_utils._check_results import DEFAULT_THRESHOLDS, JUDGED_CHECKS, judge_host
-
-
-def check_thresholds(thresholds, where):
-    for name, limits in (thresholds or {}).items():
-        if name == 'webhook_error_hours':
-            continue
-        if name not in DEFAULT_THRESHOLDS or not isinstance(limits, dict):
-            raise ChecksError('%s: %r is not a judged check with a dict of warning and critical' % (where, name))
+from ansible_collections.clawd.ops.plugins.module_utils._checks import ChecksError
+from ansible_collections.clawd.ops.plugins.module_utils._check_results import JUDGED_CHECKS, judge_hosts
 
 
 def main():
@@ -115,25 +107,11 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    results = {}
     try:
-        check_thresholds(p['thresholds'], 'thresholds')
-        for host, measured in sorted(p['hosts'].items()):
-            if not isinstance(measured, dict):
-                raise ChecksError('hosts: the measurements of %s are not a dict' % host)
-            thresholds = measured.get('thresholds') or p['thresholds']
-            check_thresholds(thresholds, 'hosts.%s.thresholds' % host)
-            checks = measured.get('checks', p['checks'])
-            unknown_checks = [c for c in checks if c not in JUDGED_CHECKS]
-            if unknown_checks:
-                raise ChecksError('hosts.%s.checks: unknown checks %s' % (host, ', '.join(unknown_checks)))
-            results[host] = judge_host(measured, thresholds, checks)
+        judged = judge_hosts(p['hosts'], p['checks'], p['thresholds'])
     except (ChecksError, ValueError, TypeError, KeyError) as exc:
         module.fail_json(msg='Failed to judge the measurements: %s' % exc)
-    problems = sorted(((SEVERITY[r['status']], host, r) for host, found in results.items() for r in found if r['status'] != 'ok'),
-                      key=lambda item: (-item[0], item[1], item[2]['check']))
-    module.exit_json(changed=False, results_by_host=results, summary=summarise(results),
-                     problems=['%s: %s %s: %s' % (host, r['check'], r['status'], r['reason']) for _sev, host, r in problems])
+    module.exit_json(changed=False, **judged)
 
 
 if __name__ == '__main__':

@@ -15,8 +15,9 @@ description:
   - 'Takes, per host, the registered results of the tasks that measured it (M(clawd.ops.host_checks), M(clawd.ops.app_health),
     M(clawd.ops.backup_verify), M(clawd.ops.telegram_webhook_info), M(community.crypto.get_certificate), M(clawd.ops.telegram_bot_probe)),
     or the same results from one M(clawd.ops.host_checks) call with its O(clawd.ops.host_checks#module:backup) and one
-    M(clawd.ops.fleet_probes) run for all hosts, and turns them into check results of one shared format, each with a status V(ok), V(warning), V(critical) or V(unknown),
-    the measured value and the reason.'
+    M(clawd.ops.fleet_probes) run for all hosts, and turns them into check results of one shared format, each with a status V(ok),
+    V(warning), V(critical) or V(unknown), the measured value and the reason.'
+  - The filter P(clawd.ops.check_results#filter) judges the same, with the same result, without a module run.
   - 'Judged here: C(health) (the app''s health and its sub-checks), C(latency) (milliseconds of the health answer), C(backup) (the newest
     archive verified, its age in hours), C(webhook) (updates waiting; a delivery error in the last C(webhook_error_hours) hours is a
     warning; no webhook is critical), C(tls_certificate) (days left; lower is worse), C(bot_round_trip) (seconds the bot took to answer

@@ -25,9 +25,16 @@ __metaclass__ = type
 import json
 import re
 import time
-from datetime import datetime
 
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    ServiceError,
+    Transport,
+    TransportError,
+    fail_with,
+    transport_argument_spec,
+    transport_options,
+)
 
 API_PREFIX = '/api/v1'
 ROLLBACK_API_SINCE = (4, 3, 0)
@@ -44,27 +51,25 @@ _SHORT_SHA = 7
 
 def coolify_argument_spec():
     """The connection options every coolify_* module takes (doc fragments clawd.ops.coolify and clawd.ops.transport)."""
-    return dict(
+    return transport_argument_spec(
         api_url=dict(type='str', required=True),
         api_token=dict(type='str', required=True, no_log=True),
-        timeout=dict(type='float', default=10),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        retries=dict(type='int', default=3),
     )
 
 
-class CoolifyError(Exception):
-    """A Coolify call failed; ``message`` reads "Failed to <verb> <thing>: <cause>" and holds no secret."""
+class CoolifyError(ServiceError):
+    """A Coolify call failed; ``message`` reads "Failed to <verb> <thing>: <cause>" and holds no secret.
+
+    Coolify has no error codes: ``vendor_code`` stays None, ``api_message`` (``vendor_message``) is its ``message``.
+    """
 
     def __init__(self, message, status=None, api_message=None):
-        super(CoolifyError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.api_message = api_message
+        super(CoolifyError, self).__init__(message, status=status, vendor_message=api_message)
 
-    def __str__(self):
-        return self.message
+    @property
+    def api_message(self):
+        """Coolify's own ``message`` of the answer, or None."""
+        return self.vendor_message
 
 
 # ---------------------------------------------------------------------------- pure helpers
@@ -226,36 +231,13 @@ def failure_line(logs):
     return last[1] if last else None
 
 
-def parse_time(text):
-    """A UTC timestamp in seconds from Laravel's ``2026-01-31T12:00:00.000000Z`` (or ``2026-01-31 12:00:00``); None if unreadable."""
-    if not text or not isinstance(text, str):
-        return None
-    value = text.strip().replace(' ', 'T')
-    if value.endswith('Z'):
-        value = value[:-1] + '+00:00'
-    match = re.match(r'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(.*)$', value)
-    if not match:
-        return None
-    base, fraction, zone = match.groups()
-    try:
-        stamp = datetime.strptime(base, '%Y-%m-%dT%H:%M:%S')
-    except ValueError:
-        return None
-    seconds = (stamp - datetime(1970, 1, 1)).total_seconds() + float(fraction or 0)
-    zone_match = re.match(r'^([+-])(\d\d):?(\d\d)$', zone or '')
-    if zone_match:
-        sign = 1 if zone_match.group(1) == '+' else -1
-        seconds -= sign * (int(zone_match.group(2)) * 3600 + int(zone_match.group(3)) * 60)
-    return seconds
-
-
 def deployment_duration(deployment):
     """Seconds from a deployment's creation to its end (``finished_at``, else ``updated_at``); None if unknown."""
     start = parse_time(deployment.get('created_at'))
     end = parse_time(deployment.get('finished_at')) or parse_time(deployment.get('updated_at'))
     if start is None or end is None or end < start:
         return None
-    return round(end - start, 3)
+    return round((end - start).total_seconds(), 3)
 
 
 def summarize_application(application):
@@ -279,6 +261,12 @@ def poll_intervals(start, maximum, factor=1.5):
     while True:
         yield min(wait, float(maximum))
         wait = min(wait * factor, float(maximum))
+
+
+def _stamp(text):
+    """Epoch seconds of a Coolify time, 0 when it cannot be read."""
+    moment = parse_time(text)
+    return moment.timestamp() if moment is not None else 0
 
 
 def _number(value):
@@ -338,7 +326,7 @@ def plan_deploy(client, app, commit=None, docker_tag=None, rollback=None, redepl
     if params['redeploy'] or target == 'HEAD' or newest is None or not is_healthy(app.get('status')):
         return plan
     if docker_app:
-        current = app.get(field) == target and (parse_time(newest.get('updated_at')) or 0) >= (parse_time(app.get('updated_at')) or 0)
+        current = app.get(field) == target and _stamp(newest.get('updated_at')) >= _stamp(app.get('updated_at'))
     else:
         current = same_commit(newest.get('commit'), target)
     if current:
@@ -408,20 +396,19 @@ class CoolifyClient:
     def from_module(cls, module):
         """A client from a module's connection options."""
         params = module.params
-        verify = (params['ca_path'] or True) if params['validate_certs'] else False
-        return cls(params['api_url'], params['api_token'], timeout=params['timeout'], verify=verify, retries=params['retries'])
+        return cls(params['api_url'], params['api_token'], **transport_options(params))
 
     @classmethod
     def run_module(cls, module, action):
-        """Exit ``module`` with ``action(client)``'s result, or fail it with the CoolifyError's message.
+        """Exit ``module`` with ``action(client)``'s result, or fail it with fail_with() (msg, status_code).
 
-        The one ending of every Coolify module: a client from the module's options, closed afterwards.
+        A client from the module's options, closed afterwards.
         """
         client = cls.from_module(module)
         try:
             result = action(client)
         except CoolifyError as exc:
-            module.fail_json(msg=str(exc), status_code=exc.status)
+            fail_with(module, exc)
         finally:
             client.close()
         module.exit_json(**result)

@@ -20,6 +20,7 @@ import json
 import os
 import re
 
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._transport import MASK, redact
 
 LEDGER_VERSION = 1
@@ -54,29 +55,6 @@ def utc_now():
 def iso(moment):
     """ISO 8601 in UTC with a Z, to the second."""
     return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
-def parse_time(value):
-    """An aware datetime from an ISO 8601 string (Z or offset; naive means UTC) or epoch seconds."""
-    if isinstance(value, datetime.datetime):
-        moment = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    else:
-        text = str(value).strip()
-        try:
-            return datetime.datetime.fromtimestamp(float(text), datetime.timezone.utc)
-        except ValueError:
-            pass
-        if text.endswith(('Z', 'z')):
-            text = text[:-1] + '+00:00'
-        try:
-            moment = datetime.datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError('%r is neither an ISO 8601 time nor epoch seconds' % (value,))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment
 
 
 def is_secret_key(key):
@@ -156,7 +134,7 @@ def _matches(record, filters, since):
             return False
     if since is not None:
         try:
-            if parse_time(record.get('recorded_at')) < since:
+            if parse_time(record.get('recorded_at'), epoch=True, required=True) < since:
                 return False
         except (TypeError, ValueError):
             return False
@@ -174,7 +152,7 @@ def read_records(path=None, last=None, since=None, **filters):
     if unknown:
         raise LedgerError('Unknown ledger filters: %s' % ', '.join(sorted(unknown)))
     path = resolve_path(path)
-    since = parse_time(since) if since not in (None, '') else None
+    since = parse_time(since, epoch=True, required=True) if since not in (None, '') else None
     records, skipped = [], 0
     try:
         handle = open(path, 'rb')

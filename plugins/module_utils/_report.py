@@ -38,6 +38,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._checks import (
     with_unit,
     worst,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
 
 SCHEMA = 'clawd.ops/checks-report'
@@ -59,22 +60,6 @@ class ReportError(Exception):
 
 
 # ---------------------------------------------------------------- times and names
-
-def parse_time(value):
-    """An aware UTC datetime from an ISO 8601 string (Z or offset); None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if text.endswith('Z') or text.endswith('z'):
-        text = text[:-1] + '+00:00'
-    try:
-        moment = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
-
 
 def folder_stamp(moment):
     """20261201T070000Z: the stamp in a run folder's name."""

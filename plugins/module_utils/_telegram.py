@@ -23,6 +23,7 @@ import re
 from urllib.parse import urlsplit
 
 from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    ServiceError,
     Transport,
     TransportError,
     redact,
@@ -48,17 +49,17 @@ ALREADY_SET = 'Webhook is already set'
 MANAGED_FIELDS = ('url', 'max_connections', 'ip_address', 'allowed_updates', 'has_custom_certificate')
 
 
-class TelegramError(Exception):
-    """A Bot API call failed; ``message`` holds no token. ``status`` is the HTTP status (None: no answer)."""
+class TelegramError(ServiceError):
+    """A Bot API call failed; ``message`` holds no token. ``status`` is the HTTP status (None: no answer),
+    ``vendor_code`` the envelope's ``error_code``, ``description`` (``vendor_message``) its ``description``."""
 
-    def __init__(self, message, status=None, description=None):
-        super(TelegramError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.description = description
+    def __init__(self, message, status=None, description=None, error_code=None):
+        super(TelegramError, self).__init__(message, status=status, vendor_code=error_code, vendor_message=description)
 
-    def __str__(self):
-        return self.message
+    @property
+    def description(self):
+        """Telegram's ``description`` of the refusal (redacted), or None."""
+        return self.vendor_message
 
 
 class TelegramClient:
@@ -88,7 +89,7 @@ class TelegramClient:
             else:
                 response = self._transport.post(path, json=params or {}, retry=True, expected=None)
         except TransportError as exc:
-            raise TelegramError(self.redact(str(exc)))
+            raise TelegramError(self.redact(str(exc)), status=exc.status)
         try:
             body = response.json()
         except ValueError as exc:
@@ -96,8 +97,10 @@ class TelegramClient:
         if not isinstance(body, dict) or body.get('ok') is not True:
             body = body if isinstance(body, dict) else {}
             description = self.redact(str(body.get('description') or 'no description'))
-            code = body.get('error_code') if isinstance(body.get('error_code'), int) else response.status
-            raise TelegramError('HTTP %d: %s' % (code, description), status=response.status, description=description)
+            error_code = body.get('error_code') if isinstance(body.get('error_code'), int) and not isinstance(body.get('error_code'), bool) else None
+            code = response.status if error_code is None else error_code
+            raise TelegramError('HTTP %d: %s' % (code, description), status=response.status, description=description,
+                                error_code=error_code)
         return body.get('result'), body.get('description')
 
     def get_me(self):

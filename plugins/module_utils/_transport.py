@@ -27,8 +27,12 @@ __metaclass__ = type
 #   would send again is never sent on. A request without credentials follows redirects anywhere.
 #   With a ``base_url``, a full URL on another origin is refused when the request carries credentials.
 #
-# Modules must check ``HAS_REQUESTS`` and call ``missing_required_lib('requests')`` with
-# ``REQUESTS_IMPORT_ERROR`` when it is False. A Transport is not meant to be shared between threads.
+# The options of doc fragment clawd.ops.transport are written once here: every HTTP module builds
+# its spec with ``transport_argument_spec()``, checks requests with ``require_requests(module)`` and
+# hands ``transport_options(module.params)`` to its Transport or client. Every service client raises
+# a ``ServiceError`` (message, HTTP status, the vendor's own error code) and every HTTP module fails
+# through ``fail_with()``: ``msg``, ``status_code`` and, when the vendor gave one, ``vendor_code``.
+# A Transport is not meant to be shared between threads.
 
 import base64
 import re
@@ -48,6 +52,8 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
+
 MASK = '***'
 CROSS_ORIGIN_REDIRECTS = ('fail', 'strip')
 # Headers that always count as credentials (names in lower case). Proxy-Authorization is not one:
@@ -65,7 +71,78 @@ EXCERPT_LENGTH = 300
 _TELEGRAM_TOKEN_IN_PATH = re.compile(r'(/bot)[0-9]+:[A-Za-z0-9_-]+')
 
 
-class TransportError(Exception):
+# The options of doc fragment clawd.ops.transport, in the order the fragment lists them.
+_TRANSPORT_OPTIONS = (
+    ('timeout', dict(type='float', default=10)),
+    ('validate_certs', dict(type='bool', default=True)),
+    ('ca_path', dict(type='path')),
+    ('retries', dict(type='int', default=3)),
+)
+
+
+def transport_argument_spec(**options):
+    """An argument spec: the module's own ``options`` and the options of doc fragment clawd.ops.transport."""
+    spec = dict(options)
+    spec.update((name, dict(option)) for name, option in _TRANSPORT_OPTIONS)
+    return spec
+
+
+def verify_option(params):
+    """requests' ``verify`` from validate_certs and ca_path: the CA file to trust, True, or False."""
+    return (params.get('ca_path') or True) if params.get('validate_certs', True) else False
+
+
+def transport_options(params):
+    """Keyword arguments for a Transport (or a service client) from a module's transport options."""
+    return {'timeout': params['timeout'], 'retries': params['retries'], 'verify': verify_option(params)}
+
+
+def require_requests(module):
+    """Fail the module, saying what installs it, when requests is missing on the host."""
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+
+
+class ServiceError(Exception):
+    """A call to an outside service failed; the base of every client's error.
+
+    ``message`` never contains a secret. ``status`` is the HTTP status (None when no answer came),
+    ``vendor_code`` the service's own error code (Telegram ``error_code``, Twilio ``code``; None when
+    it gave none), ``vendor_message`` the service's own words (Telegram ``description``, Twilio and
+    Coolify ``message``; None when it gave none).
+    """
+
+    def __init__(self, message, status=None, vendor_code=None, vendor_message=None):
+        super(ServiceError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.vendor_code = vendor_code
+        self.vendor_message = vendor_message
+
+    def __str__(self):
+        return self.message
+
+
+def failure(exc=None, msg=None, **result):
+    """The result an HTTP module fails with: ``result``, ``msg`` (``msg`` or the error's message),
+    ``status_code`` (the HTTP status, None without an answer) and ``vendor_code`` when it is known."""
+    failed = dict(result)
+    failed['msg'] = msg if msg is not None else str(exc)
+    status = getattr(exc, 'status', None) if exc is not None else result.get('status_code')
+    failed['status_code'] = status if status else None
+    code = getattr(exc, 'vendor_code', None) if exc is not None else result.get('vendor_code')
+    failed.pop('vendor_code', None)
+    if code is not None:
+        failed['vendor_code'] = code
+    return failed
+
+
+def fail_with(module, exc=None, msg=None, **result):
+    """Fail ``module`` the one way every HTTP module fails (see failure()); the rest of ``result`` is kept."""
+    module.fail_json(**failure(exc, msg, **result))
+
+
+class TransportError(ServiceError):
     """A request failed: no answer, or an answer with an unexpected status.
 
     ``message`` never contains a configured secret. ``status`` is the HTTP status (None when no
@@ -73,13 +150,8 @@ class TransportError(Exception):
     """
 
     def __init__(self, message, status=None, body=None):
-        super(TransportError, self).__init__(message)
-        self.message = message
-        self.status = status
+        super(TransportError, self).__init__(message, status=status)
         self.body = body
-
-    def __str__(self):
-        return self.message
 
 
 class InvalidJSONError(TransportError, ValueError):

@@ -34,7 +34,14 @@ import uuid
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError, origin, origin_text
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    ServiceError,
+    Transport,
+    TransportError,
+    origin,
+    origin_text,
+    transport_argument_spec,
+)
 
 API_VERSION = '2010-04-01'
 DEFAULT_API_URL = 'https://api.twilio.com'
@@ -51,32 +58,28 @@ NUMBER_FIELDS = ('sid', 'account_sid', 'phone_number', 'friendly_name') + URL_FI
 
 def twilio_argument_spec():
     """The connection options of the Twilio modules (doc fragments clawd.ops.twilio and clawd.ops.transport)."""
-    return dict(
+    return transport_argument_spec(
         account_sid=dict(type='str', required=True),
         auth_token=dict(type='str', required=True, no_log=True),
         api_url=dict(type='str', default=DEFAULT_API_URL),
-        timeout=dict(type='float', default=10),
-        validate_certs=dict(type='bool', default=True),
-        ca_path=dict(type='path'),
-        retries=dict(type='int', default=3),
     )
 
 
-class TwilioError(Exception):
+class TwilioError(ServiceError):
     """A Twilio call failed; ``message`` reads "Failed to <verb> <thing>: <cause>" and holds no secret.
 
-    ``status`` is the HTTP status (None without an answer), ``code`` Twilio's error code (None when the
-    answer had none).
+    ``status`` is the HTTP status (None without an answer), ``code`` (``vendor_code``) Twilio's error code
+    and ``more_info`` its documentation link (None when the answer had none).
     """
 
-    def __init__(self, message, status=None, code=None):
-        super(TwilioError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
+    def __init__(self, message, status=None, code=None, more_info=None, vendor_message=None):
+        super(TwilioError, self).__init__(message, status=status, vendor_code=code, vendor_message=vendor_message)
+        self.more_info = more_info
 
-    def __str__(self):
-        return self.message
+    @property
+    def code(self):
+        """Twilio's error code, or None."""
+        return self.vendor_code
 
 
 # ---------------------------------------------------------------------------- pure helpers
@@ -150,7 +153,13 @@ def describe_search(country, area_code=None, contains=None, wanted_capabilities=
 
 
 def error_cause(exc):
-    """``HTTP 400: Twilio error 21452: No numbers found ...`` from a TransportError (already redacted)."""
+    """``(cause, code)``: ``HTTP 400: Twilio error 21452: No numbers found ...`` and 21452 from a TransportError (already redacted)."""
+    cause, envelope = _error_envelope(exc)
+    return cause, envelope.get('code')
+
+
+def _error_envelope(exc):
+    """The cause of a TransportError and Twilio's error envelope ``{code, message, more_info}`` ({} without one)."""
     body = exc.body
     if exc.status is not None and body:
         try:
@@ -158,9 +167,9 @@ def error_cause(exc):
         except ValueError:
             data = None
         if isinstance(data, dict) and 'code' in data and 'message' in data:
-            return 'HTTP %d: Twilio error %s: %s' % (exc.status, data['code'], data['message']), data['code']
-        return 'HTTP %d: %s' % (exc.status, body[:300].strip() or '(empty body)'), None
-    return str(exc), None
+            return 'HTTP %d: Twilio error %s: %s' % (exc.status, data['code'], data['message']), data
+        return 'HTTP %d: %s' % (exc.status, body[:300].strip() or '(empty body)'), {}
+    return str(exc), {}
 
 
 # ---------------------------------------------------------------------------- webhooks (Twilio -> the app)
@@ -275,8 +284,9 @@ class TwilioClient(object):
         try:
             return self.transport.request(method, path, expected=expected, **kwargs)
         except TransportError as exc:
-            cause, code = error_cause(exc)
-            raise TwilioError('Failed to %s: %s' % (what, cause), status=exc.status, code=code)
+            cause, envelope = _error_envelope(exc)
+            raise TwilioError('Failed to %s: %s' % (what, cause), status=exc.status, code=envelope.get('code'),
+                              more_info=envelope.get('more_info'), vendor_message=envelope.get('message'))
 
     def _json(self, what, response):
         try:

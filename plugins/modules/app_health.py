@@ -135,8 +135,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, parse_version, url_password
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    Transport,
+    TransportError,
+    fail_with,
+    require_requests,
+    transport_argument_spec,
+    transport_options,
+)
 
 HEALTH_ANSWERS = (200, 500, 502, 503, 504)
 
@@ -174,7 +180,7 @@ def ask(transport, url, version_url, params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=http_argument_spec(
+        argument_spec=transport_argument_spec(
             url=dict(type='str', required=True),
             version_url=dict(type='str'),
             expected_version=dict(type='str'),
@@ -193,13 +199,11 @@ def main():
     passwords = [p for p in (url_password(params['url']), url_password(params['version_url'])) if p]
     for password in passwords:
         module.no_log_values.add(password)
-    verify = verify_option(params)
     # 5xx answers of a health endpoint are answers, not faults to retry: only connection errors
     # and 429 are retried by the transport here; waiting for health is this module's own loop.
     # A health endpoint may redirect to another origin (http to https): followed, without the
     # credentials of the URL's user:password@.
-    transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                          retry_statuses=(429,), cross_origin_redirects='strip', secrets=passwords)
+    transport = Transport('', retry_statuses=(429,), cross_origin_redirects='strip', secrets=passwords, **transport_options(params))
     deadline = time.monotonic() + params['wait_timeout']
     attempts = 0
     while True:
@@ -211,7 +215,8 @@ def main():
     result['attempts'] = attempts
     result['changed'] = False
     if not result['healthy']:
-        module.fail_json(msg='App at %s is not healthy: %s' % (params['url'], '; '.join(result['failed_checks'])), **result)
+        fail_with(module, msg='App at %s is not healthy: %s' % (params['url'], '; '.join(result['failed_checks'])),
+                  status_code=result['http_status'], **result)
     module.exit_json(**result)
 
 

@@ -170,10 +170,17 @@ from ansible_collections.clawd.ops.plugins.module_utils._app_health import evalu
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource
 from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
-from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso, parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    Transport,
+    TransportError,
+    fail_with,
+    require_requests,
+    transport_argument_spec,
+    transport_options,
+)
 
 
 def make_docker_api(docker_host):
@@ -231,7 +238,7 @@ def watch(params, watcher, source, transport):
 
 def main():
     module = AnsibleModule(
-        argument_spec=http_argument_spec(
+        argument_spec=transport_argument_spec(
             url=dict(type='str'),
             containers=dict(type='list', elements='str', default=[]),
             since=dict(type='str'),
@@ -255,21 +262,19 @@ def main():
     try:
         watcher = Watch(params['patterns'], params['thresholds'], params['thresholds_per_minute'],
                         params['max_health_failures'], params['secrets'])
-        since = parse_time(params['since']).timestamp() if params['since'] else time.time()
+        since = parse_time(params['since'], epoch=True, required=True).timestamp() if params['since'] else time.time()
     except (WatchConfigError, ValueError) as exc:
         module.fail_json(msg='Failed to start watching: %s' % exc)
     transport = None
     if params['url']:
         require_requests(module)
-        verify = verify_option(params)
         # The password of the URL's user:password@ is a secret: masked in the result and the invocation,
         # redacted from errors, and never sent to another origin (a redirect there is followed without it).
         password = url_password(params['url'])
         if password:
             module.no_log_values.add(password)
-        transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                              retry_statuses=(429,), cross_origin_redirects='strip',
-                              secrets=list(params['secrets']) + ([password] if password else []))
+        transport = Transport('', retry_statuses=(429,), cross_origin_redirects='strip',
+                              secrets=list(params['secrets']) + ([password] if password else []), **transport_options(params))
     source = None
     if params['containers']:
         if not HAS_DOCKER:
@@ -290,7 +295,7 @@ def main():
                   samples=samples, counts=watcher.counts, counts_by_container=watcher.by_container,
                   last_lines=watcher.last_lines(), health_failures=watcher.health_failures)
     if reason and params['fail_on_breach']:
-        module.fail_json(msg='The release breached its watch window: %s' % reason, **result)
+        fail_with(module, msg='The release breached its watch window: %s' % reason, **result)
     module.exit_json(**result)
 
 

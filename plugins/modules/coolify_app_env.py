@@ -156,8 +156,7 @@ values_readable:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 
 def _shown(env):
@@ -216,8 +215,7 @@ def main():
         update=dict(type='str', choices=['always', 'when_different'], default='when_different'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     if module.params['state'] == 'present':
         missing = [e['key'] for e in module.params['env'] if e['value'] is None]
         if missing:

@@ -222,8 +222,7 @@ logs_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 
 def restore_fields(client, app, plan, name):
@@ -364,8 +363,7 @@ def main():
         required_by={'commit': 'uuid', 'docker_tag': 'uuid', 'rollback': 'uuid'},
         supports_check_mode=True,
     )
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     params = module.params
     if params['wait_timeout'] < 0 or params['poll_interval'] <= 0 or params['poll_max_interval'] < params['poll_interval']:
         module.fail_json(msg='wait_timeout must be 0 or more, poll_interval more than 0 and poll_max_interval at least poll_interval')

@@ -127,8 +127,7 @@ deployment:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 
 def gather(client, params):
@@ -158,8 +157,7 @@ def main():
         logs_tail_lines=dict(type='int', default=30),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     params = module.params
     if params['take'] < 1 or params['skip'] < 0 or params['logs_tail_lines'] < 0:
         module.fail_json(msg='take must be 1 or more, skip and logs_tail_lines 0 or more')

@@ -184,7 +184,7 @@ by_host:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._fleet_probes import PROBES, run_probes
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import require_requests
+from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 TLS_OPTIONS = dict(ca_path=dict(type='path'), validate_certs=dict(type='bool', default=True))
 

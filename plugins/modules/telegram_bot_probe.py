@@ -100,8 +100,14 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    Transport,
+    TransportError,
+    fail_with,
+    require_requests,
+    transport_argument_spec,
+    transport_options,
+)
 
 
 def probe_update(text, chat_id, message_id, now):
@@ -118,7 +124,7 @@ def probe_update(text, chat_id, message_id, now):
 
 def main():
     module = AnsibleModule(
-        argument_spec=http_argument_spec(
+        argument_spec=transport_argument_spec(
             url=dict(type='str', required=True),
             secret_token=dict(type='str', default='', no_log=True),
             text=dict(type='str', default='/status'),
@@ -131,13 +137,11 @@ def main():
     if module.check_mode:
         module.exit_json(changed=False, skipped=True, msg='The probe makes the bot send a message, so it does not run in check mode')
 
-    verify = verify_option(p)
     headers = {'X-Telegram-Bot-Api-Secret-Token': p['secret_token']} if p['secret_token'] else {}
     message_id = random.randint(100000, 999999999)
     result = dict(changed=True, message_id=message_id, status=0)
     # Telegram does not follow a webhook's redirects to another origin, and the secret must not go there.
-    transport = Transport('', timeout=p['timeout'], retries=p['retries'], verify=verify, secrets=[p['secret_token']], retry_statuses=(429,),
-                          cross_origin_redirects='fail')
+    transport = Transport('', secrets=[p['secret_token']], retry_statuses=(429,), cross_origin_redirects='fail', **transport_options(p))
     started = time.monotonic()
     try:
         answer = transport.request('POST', p['url'], json=probe_update(p['text'], p['chat_id'], message_id, time.time()), headers=headers,
@@ -150,7 +154,7 @@ def main():
     result['elapsed_ms'] = int((time.monotonic() - started) * 1000)
     if result['status'] != 200:
         result.setdefault('error', 'the webhook answered HTTP %d' % result['status'])
-        module.fail_json(msg='Failed to probe the bot at %s: %s' % (p['url'], result['error']), **result)
+        fail_with(module, msg='Failed to probe the bot at %s: %s' % (p['url'], result['error']), status_code=result['status'], **result)
     module.exit_json(**result)
 
 

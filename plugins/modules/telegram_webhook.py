@@ -185,7 +185,6 @@ bot:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     ALREADY_SET,
     TelegramClient,
@@ -197,6 +196,12 @@ from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     validate_token,
     validate_webhook,
     webhook_changes,
+)
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    fail_with,
+    require_requests,
+    transport_argument_spec,
+    transport_options,
 )
 
 
@@ -210,7 +215,7 @@ def fail(module, client, action, exc, username=None):
             username = client.get_me().get('username')
         except (TelegramError, AttributeError):
             username = None
-    module.fail_json(msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc))
+    fail_with(module, exc, msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc))
 
 
 def attempt(module, client, action, username, func, *args):
@@ -243,7 +248,7 @@ def ensure_present(module, client, current):
 
 def main():
     module = AnsibleModule(
-        argument_spec=http_argument_spec(
+        argument_spec=transport_argument_spec(
             bot_token=dict(type='str', required=True, no_log=True),
             api_url=dict(type='str', default='https://api.telegram.org'),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -277,9 +282,7 @@ def main():
     if errors:
         module.fail_json(msg='Invalid webhook options: %s' % '; '.join(errors))
 
-    verify = verify_option(p)
-    client = TelegramClient(p['bot_token'], p['api_url'], timeout=p['timeout'], retries=p['retries'], verify=verify,
-                            secrets=[p['secret_token']] if p['secret_token'] else ())
+    client = TelegramClient(p['bot_token'], p['api_url'], secrets=[p['secret_token']] if p['secret_token'] else (), **transport_options(p))
     result = dict(changed=False)
     username = None
     if p['bot_info']:

@@ -83,18 +83,23 @@ webhook_set:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._http_options import http_argument_spec, require_requests, verify_option
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     TelegramClient,
     TelegramError,
     normalise_info,
     validate_token,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    fail_with,
+    require_requests,
+    transport_argument_spec,
+    transport_options,
+)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=http_argument_spec(
+        argument_spec=transport_argument_spec(
             bot_token=dict(type='str', required=True, no_log=True),
             api_url=dict(type='str', default='https://api.telegram.org'),
             bot_info=dict(type='bool', default=True),
@@ -108,8 +113,7 @@ def main():
     if problem:
         module.fail_json(msg='Invalid options: %s' % problem)
 
-    verify = verify_option(p)
-    client = TelegramClient(p['bot_token'], p['api_url'], timeout=p['timeout'], retries=p['retries'], verify=verify)
+    client = TelegramClient(p['bot_token'], p['api_url'], **transport_options(p))
     result = dict(changed=False)
     action = 'read bot info'
     try:
@@ -119,7 +123,7 @@ def main():
         result['webhook'] = normalise_info(client.get_webhook_info())
     except TelegramError as exc:
         username = (result.get('bot') or {}).get('username')
-        module.fail_json(msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc), **result)
+        fail_with(module, exc, msg='Failed to %s for %s: %s' % (action, client.describe_bot(username), exc), **result)
     finally:
         client.close()
     result['webhook_set'] = bool(result['webhook']['url'])

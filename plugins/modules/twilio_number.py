@@ -202,8 +202,7 @@ number:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
+from ansible_collections.clawd.ops.plugins.module_utils._transport import fail_with, require_requests, transport_options
 from ansible_collections.clawd.ops.plugins.module_utils._twilio import (
     E164, METHOD_FIELDS, URL_FIELDS, NUMBER_TYPES, TwilioClient, TwilioError, config_changes, desired_state, managed_state, number_result,
     twilio_argument_spec,
@@ -291,22 +290,19 @@ def main():
     for name in METHOD_FIELDS:
         argument_spec[name] = dict(type='str', choices=['GET', 'POST'])
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     check_params(module)
     params = module.params
     params['country'] = params['country'].upper()
 
-    verify = params['ca_path'] or True if params['validate_certs'] else False
-    client = TwilioClient(params['account_sid'], params['auth_token'], params['api_url'], timeout=params['timeout'],
-                          retries=params['retries'], verify=verify)
+    client = TwilioClient(params['account_sid'], params['auth_token'], params['api_url'], **transport_options(params))
     try:
         if params['state'] == 'absent':
             number, action, changes, before, after = ensure_absent(client, params, module.check_mode)
         else:
             number, action, changes, before, after = ensure_present(client, params, module.check_mode)
     except TwilioError as exc:
-        module.fail_json(msg=exc.message, http_status=exc.status, twilio_code=exc.code)
+        fail_with(module, exc)
     finally:
         client.close()
     result = number_result(number) if number else {}

@@ -157,8 +157,13 @@ skipped:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
-from ansible_collections.clawd.ops.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import (
+    Transport,
+    TransportError,
+    fail_with,
+    require_requests,
+    transport_options,
+)
 from ansible_collections.clawd.ops.plugins.module_utils._twilio import (
     E164, WEBHOOK_KINDS, send_webhook, twilio_argument_spec, url_password, webhook_params,
 )
@@ -189,8 +194,7 @@ def main():
         sms_body=dict(type='str', default='clawd.ops webhook probe'),
     )
     module = AnsibleModule(argument_spec=argument_spec, required_one_of=[('voice_url', 'sms_url')], supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_lib_msg('requests'), exception=REQUESTS_IMPORT_ERROR)
+    require_requests(module)
     params = module.params
     for name in ('phone_number', 'from_number'):
         if not E164.match(params[name]):
@@ -201,13 +205,11 @@ def main():
     if module.check_mode:
         module.exit_json(changed=False, skipped=True, msg='Nothing is sent in check mode')
 
-    verify = params['ca_path'] or True if params['validate_certs'] else False
     try:
-        transport = Transport('', timeout=params['timeout'], retries=params['retries'], verify=verify,
-                              secrets=[params['auth_token']] + passwords, user_agent='clawd.ops twilio_webhook_probe',
-                              secret_headers=('X-Twilio-Signature',), cross_origin_redirects='fail')
+        transport = Transport('', secrets=[params['auth_token']] + passwords, user_agent='clawd.ops twilio_webhook_probe',
+                              secret_headers=('X-Twilio-Signature',), cross_origin_redirects='fail', **transport_options(params))
     except TransportError as exc:
-        module.fail_json(msg='Failed to prepare the probe: %s' % exc)
+        fail_with(module, exc, msg='Failed to prepare the probe: %s' % exc)
     result = {}
     try:
         for kind in WEBHOOK_KINDS:
@@ -218,7 +220,8 @@ def main():
     failed = ['signed %s to %s: %s' % (KIND_NAMES[kind], found['url'] or '(no URL)', found['error'])
               for kind, found in result.items() if found['error']]
     if failed:
-        module.fail_json(msg='Failed to hand the app the number\'s %s' % '; '.join(failed), changed=False, **result)
+        status = next(found['status'] for found in result.values() if found['error'])
+        fail_with(module, msg='Failed to hand the app the number\'s %s' % '; '.join(failed), status_code=status, changed=False, **result)
     module.exit_json(changed=False, **result)
 
 

@@ -16,7 +16,6 @@ import json
 import os
 import socket
 import threading
-import time
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -319,24 +318,6 @@ def test_errors_use_the_body_message(scripted, status, fixture, method, expected
     assert info.value.status == status
     assert TOKEN not in repr(info.value.__dict__)
     assert len(scripted.requests) == 1
-
-
-@pytest.fixture(name='retry_sleeps')
-def retry_sleeps_fixture(monkeypatch):
-    """The waits urllib3's Retry asks for (Retry-After, backoff), recorded instead of slept: no test reads the clock."""
-    from urllib3.util import retry as urllib3_retry
-    sleeps = []
-
-    class Clock(object):
-        def __getattr__(self, name):
-            return getattr(time, name)
-
-        @staticmethod
-        def sleep(seconds):
-            sleeps.append(seconds)
-
-    monkeypatch.setattr(urllib3_retry, 'time', Clock())
-    return sleeps
 
 
 def test_429_on_deploy_waits_retry_after_then_deploys_once(scripted, retry_sleeps):

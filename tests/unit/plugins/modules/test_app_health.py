@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import json
 import threading
-import time
 
 try:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ except ImportError:  # pragma: no cover - Python 2 is not a controller Python
 
 import pytest
 
+from ansible_collections.clawd.ops.tests.unit.plugins.conftest import RecordingClock
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import app_health
@@ -96,14 +96,16 @@ def test_wrong_version_fails(fake_app, results):
     assert 'version: expected 1.0.0, app reports 0.9.0' in results[-1]['msg']
 
 
-def test_waits_until_the_app_becomes_healthy(fake_app, results):
+def test_waits_until_the_app_becomes_healthy(fake_app, results, monkeypatch):
     starting = (503, {'status': 'starting', 'checks': {'app': {'status': 'starting'}}})
     fake_app.health = [starting, starting, (200, {'status': 'ok', 'checks': {}})]
-    started = time.monotonic()
+    sleeps = []
+    monkeypatch.setattr(app_health, 'time', RecordingClock(sleeps))
     run_module({'url': fake_app.url + '/health', 'wait_timeout': 10, 'wait_interval': 0.1})
     assert results[-1]['failed'] is False
     assert results[-1]['attempts'] == 3
-    assert time.monotonic() - started < 5
+    # Two waits of wait_interval between three answers, recorded instead of slept.
+    assert sleeps == [0.1, 0.1]
 
 
 def test_gives_up_after_wait_timeout(fake_app, results):

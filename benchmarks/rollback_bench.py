@@ -30,9 +30,7 @@ import sys
 import time
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from bench_common import REPO, parse_size  # noqa: E402 pylint: disable=wrong-import-position
+from bench_common import REPO, parse_size
 
 BIN = os.path.join(REPO, '.venv', 'bin')
 STATE = os.environ.get('CLAWD_STATE', os.path.join(REPO, '.lab'))

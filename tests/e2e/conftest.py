@@ -1,6 +1,7 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures for the tests that run against a lab brought up by `scripts/lab up`."""
+"""Fixtures for the tests that run against a lab brought up by `scripts/lab up`; the repository's lab/ folder is put
+on sys.path (``import standins``)."""
 
 import http.client
 import json
@@ -8,12 +9,16 @@ import os
 import socket
 import ssl
 import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 STATE = os.environ.get('CLAWD_STATE', os.path.join(ROOT, '.lab'))
+LAB = os.path.join(ROOT, 'lab')
+if LAB not in sys.path:
+    sys.path.insert(0, LAB)
 
 
 def secret(name):

@@ -11,10 +11,8 @@ import datetime
 import errno
 import hashlib
 import json
-import os
 import random
 import ssl
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,12 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-LAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
+from standins.telegram import DEFAULT_UPDATES, TelegramStandIn
 
-# pylint: disable=wrong-import-position
-from standins.telegram import DEFAULT_UPDATES, TelegramStandIn  # noqa: E402
 
 TOKEN = "424242:AAtgSTANDINsecretTOKEN_abc-xyz"
 OTHER_TOKEN = "777:AAotherBOTtoken"
@@ -148,9 +142,10 @@ def _config(**settings):
 
 
 @pytest.fixture(name="tg")
-def tg_fixture(pki, hosts_file):
-    with TelegramStandIn(config=_config(ca_file=pki["ca.crt"], hosts_file=str(hosts_file))).serve_in_thread() as running:
-        yield running
+def tg_fixture(start_standin, pki, hosts_file):
+    running = start_standin(TelegramStandIn, _config(ca_file=pki["ca.crt"], hosts_file=str(hosts_file)))
+    yield running
+    running.stop()
 
 
 def call(running, method, token=TOKEN, http_method="POST", **kwargs):

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Write coolify-openapi-subset.json: the paths the collection uses and the components they refer to.
 
-    python3 tests/lab/specs/extract_coolify_subset.py [/work/shared/specs/coolify-openapi.json]
+    python3 tests/standins/specs/extract_coolify_subset.py [/work/shared/specs/coolify-openapi.json]
 
 The source is Coolify's openapi.json (see README.md here for the repository and commit).
 """

@@ -1,6 +1,6 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Scenario lab: the lab host sees its app healthy through the TLS proxy (testinfra, run inside the host)."""
+"""Scenario app_through_proxy: the lab host sees its app healthy through the TLS proxy (testinfra, run inside the host)."""
 
 import json
 import os
@@ -9,7 +9,7 @@ import pytest
 
 testinfra_hosts = ['all']  # pylint: disable=invalid-name
 
-NAME = 'molecule-lab'
+NAME = 'molecule-app_through_proxy'
 FQDN = NAME + '.clawd.test'
 ADDRESS = os.environ.get('CLAWD_MOLECULE_ADDRESS', '127.0.1.201')
 CA = os.path.join(os.environ['CLAWD_STATE'], 'hosts', NAME, 'tls', 'ca.crt')

@@ -682,7 +682,6 @@ def test_twilio_token_never_logged(start_app):
 
 def test_twilio_standin_callback_is_accepted_by_the_app(start_app):
     """End to end: the Twilio stand-in signs a callback to the app's public URL; the app validates it."""
-    sys.path.insert(0, str(APP.parents[1]))
     from standins.twilio import TwilioStandIn  # pylint: disable=import-outside-toplevel
     port = free_port()
     public = f'http://127.0.0.1:{port}'

@@ -16,14 +16,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from standins.telegram import TelegramStandIn
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-LAB = os.path.join(ROOT, "lab")
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
-
-# pylint: disable=wrong-import-position
-from standins.telegram import TelegramStandIn  # noqa: E402
-
 TOKEN = "1357913:AAqzXsecretTOKENleakCanary_7f3e-9d2c"
 WRONG_TOKEN = "1357913:AAwrongTOKENleakCanary_0b1a-5e6f"
 SECRET = "hookSECRETleakCanary_c4f2-88aa"

@@ -11,20 +11,14 @@ KNOWN_SPEC_GAPS says so, with the source of the real behaviour (/work/shared/spe
 
 import json
 import os
-import sys
 import time
 
 import pytest
 import requests
 
+from standins.coolify import CoolifyStandIn
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-LAB = os.path.abspath(os.path.join(HERE, "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
-
-# pylint: disable=wrong-import-position
-from standins.coolify import CoolifyStandIn  # noqa: E402
-
 FULL_SPEC = "/work/shared/specs/coolify-openapi.json"
 SUBSET_SPEC = os.path.join(HERE, "specs", "coolify-openapi-subset.json")
 ROOT = "1|contractROOTsecret"
@@ -127,9 +121,8 @@ def config():
 
 
 @pytest.fixture(name="cf", scope="module")
-def cf_fixture():
-    with CoolifyStandIn(config=config()).serve_in_thread() as running:
-        yield running
+def cf_fixture(start_standin):
+    return start_standin(CoolifyStandIn, config())
 
 
 def call(running, method, path, token=ROOT, **kwargs):

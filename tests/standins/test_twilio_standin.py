@@ -9,9 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
-import os
 import ssl
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,12 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-LAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
+from standins.twilio import TwilioStandIn, signature
 
-# pylint: disable=wrong-import-position
-from standins.twilio import TwilioStandIn, signature  # noqa: E402
 
 SID = "AC" + "1234abcd" * 4
 TOKEN = "labTwilioTOKEN-5e5e5e5e5e5e"
@@ -41,9 +35,8 @@ BASE = "/2010-04-01/Accounts/%s" % SID
 
 
 @pytest.fixture(name="server", scope="module")
-def server_fixture():
-    with TwilioStandIn(config=CONFIG).serve_in_thread() as running:
-        yield running
+def server_fixture(start_standin):
+    return start_standin(TwilioStandIn, CONFIG)
 
 
 @pytest.fixture(name="tw")
@@ -400,13 +393,14 @@ def receiver_fixture(pki):
 
 
 @pytest.fixture(name="lab_tw")
-def lab_tw_fixture(pki, tmp_path):
+def lab_tw_fixture(start_standin, pki, tmp_path):
     hosts = tmp_path / "hosts"
     hosts.write_text("# lab names\n127.0.0.1 localhost\n127.0.0.1 lab1.clawd.test lab1\n192.0.2.10 evil.clawd.test\n")
     config = dict(CONFIG, ca_file=str(pki / "ca.pem"), hosts_file=str(hosts), callback_timeout=5)
-    with TwilioStandIn(config=config).serve_in_thread() as running:
-        running.hosts = hosts
-        yield running
+    running = start_standin(TwilioStandIn, config)
+    running.hosts = hosts
+    yield running
+    running.stop()
 
 
 def callback(tw, number, kind, **params):

@@ -15,15 +15,12 @@ from urllib.parse import quote
 import pytest
 import requests
 
-LAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
+import standins
+from standins import Fault, StandIn, check_loopback, load_service
+from standins.coolify import CoolifyStandIn
+from standins.telegram import TelegramStandIn
+from standins.twilio import TwilioStandIn
 
-# pylint: disable=wrong-import-position
-from standins import Fault, StandIn, check_loopback, load_service  # noqa: E402
-from standins.coolify import CoolifyStandIn  # noqa: E402
-from standins.telegram import TelegramStandIn  # noqa: E402
-from standins.twilio import TwilioStandIn  # noqa: E402
 
 TG_TOKEN = "123456:ABCdefGHIjkl_secret-TOKEN-xyz"
 TG_CONFIG = {"tokens": [{"token": TG_TOKEN, "username": "clawd_lab_bot", "id": 123456}]}
@@ -37,27 +34,19 @@ TW_CONFIG = {"accounts": [{"sid": TW_SID, "auth_token": TW_TOKEN, "friendly_name
 TIMEOUT = 5
 
 
-def _serve(klass, config):
-    running = klass(config=config).serve_in_thread()
-    return running
-
-
 @pytest.fixture(name="telegram", scope="module")
-def telegram_server():
-    with _serve(TelegramStandIn, TG_CONFIG) as running:
-        yield running
+def telegram_server(start_standin):
+    return start_standin(TelegramStandIn, TG_CONFIG)
 
 
 @pytest.fixture(name="coolify", scope="module")
-def coolify_server():
-    with _serve(CoolifyStandIn, COOLIFY_CONFIG) as running:
-        yield running
+def coolify_server(start_standin):
+    return start_standin(CoolifyStandIn, COOLIFY_CONFIG)
 
 
 @pytest.fixture(name="twilio", scope="module")
-def twilio_server():
-    with _serve(TwilioStandIn, TW_CONFIG) as running:
-        yield running
+def twilio_server(start_standin):
+    return start_standin(TwilioStandIn, TW_CONFIG)
 
 
 @pytest.fixture(name="tg")
@@ -484,7 +473,7 @@ def test_fault_object_api(cf):
 
 
 def _cli(*args):
-    env = dict(os.environ, PYTHONPATH=LAB)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(standins.__file__)))  # lab/, as conftest.py has it
     return subprocess.Popen([sys.executable, "-m", "standins"] + list(args), env=env,  # pylint: disable=consider-using-with
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -7,19 +7,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-LAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
+from standins.coolify import CoolifyStandIn
+from standins.coolify_engine import CommitError, CommitSource, parse_env_text
 
-# pylint: disable=wrong-import-position
-from standins.coolify import CoolifyStandIn  # noqa: E402
-from standins.coolify_engine import CommitError, CommitSource, parse_env_text  # noqa: E402
 
 ROOT = "1|rootSECRETcoolifyTOKEN"
 READ = "2|readonlySECRETtoken"
@@ -59,9 +54,8 @@ def config(step=0.05, **extra):
 
 
 @pytest.fixture(name="server", scope="module")
-def server_fixture():
-    with CoolifyStandIn(config=config()).serve_in_thread() as running:
-        yield running
+def server_fixture(start_standin):
+    return start_standin(CoolifyStandIn, config())
 
 
 @pytest.fixture(name="cf")

@@ -17,15 +17,10 @@ from urllib.parse import quote, quote_plus
 import pytest
 import requests
 
+from standins import Fault
+from standins.twilio import TwilioStandIn
+
 ROOT = Path(__file__).resolve().parents[2]
-LAB = str(ROOT / "lab")
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
-
-# pylint: disable=wrong-import-position
-from standins import Fault  # noqa: E402
-from standins.twilio import TwilioStandIn  # noqa: E402
-
 SID = "AC" + "c0ffee00" * 4
 TOKEN = "tw-SECRET-" + secrets.token_hex(12)
 WRONG_TOKEN = "tw-WRONG-" + secrets.token_hex(12)

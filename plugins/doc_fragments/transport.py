@@ -35,4 +35,8 @@ options:
     default: 3
 requirements:
   - requests
+notes:
+  - A failure returns, with the rest of the result, V(msg) (what was being done, to what, and why it failed), V(status_code)
+    (the HTTP status, V(null) when no answer came) and, when the service gave one, V(vendor_code) (Telegram's C(error_code),
+    Twilio's C(code); Coolify has none).
 '''

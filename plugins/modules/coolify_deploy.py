@@ -222,7 +222,7 @@ logs_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
-from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
+from ansible_collections.clawd.ops.plugins.module_utils._transport import fail_with, require_requests
 
 
 def restore_fields(client, app, plan, name):
@@ -323,7 +323,7 @@ def run(module, client):
         else:
             outcome = 'cancelled it (%s)' % ', '.join(result['cancelled'])
             outcome += restore_fields(client, app, plan, name)
-        module.fail_json(msg='%s; %s.' % (what, outcome), **result)
+        fail_with(module, msg='%s; %s.' % (what, outcome), **result)
     if result['status'] in cf.FAILED_STATUSES:
         deployment = seen[worst['deployment_uuid']]
         result['logs_tail'] = cf.logs_tail(deployment.get('logs'), params['logs_tail_lines'])
@@ -333,7 +333,7 @@ def run(module, client):
             cause = '%s (%s)' % (result['status'], cf.LOGS_NEED_SENSITIVE)
         else:
             cause = result['status']
-        module.fail_json(msg='Deployment %s failed: %s' % (who, cause), **result)
+        fail_with(module, msg='Deployment %s failed: %s' % (who, cause), **result)
     result['message'] = 'Deployment %s %s.' % (who if len(uuids) == 1 else ', '.join(uuids) + ' of applications ' + name, result['status'])
     return result
 

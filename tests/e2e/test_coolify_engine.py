@@ -15,18 +15,12 @@ import os
 import secrets
 import string
 import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 
-LAB = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
-if LAB not in sys.path:
-    sys.path.insert(0, LAB)
-
-# pylint: disable=wrong-import-position
-from standins.coolify import CoolifyStandIn  # noqa: E402
+from standins.coolify import CoolifyStandIn  # lab/ is on sys.path (tests/e2e/conftest.py)
 
 PREFIX = "clawdtest-coolify-"
 ADDRESS = "127.0.9.1"

@@ -172,7 +172,8 @@ trend_runs:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import ChecksError
-from ansible_collections.clawd.ops.plugins.module_utils._report import FORMATS, KINDS, ReportError, make_run
+from ansible_collections.clawd.ops.plugins.module_utils._report import FORMATS, KINDS, ReportError
+from ansible_collections.clawd.ops.plugins.module_utils._report_files import make_run
 
 
 def main():

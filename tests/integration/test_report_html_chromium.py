@@ -66,7 +66,7 @@ PROBE = r'''
 
 
 def _import_report_code(workdir):
-    """_checks and _report from this checkout, as ansible_collections.clawd.ops (a link under workdir when needed)."""
+    """_checks, _report_files and _report_html from this checkout, as ansible_collections.clawd.ops (a link under workdir when needed)."""
     try:
         import ansible_collections.clawd.ops.plugins.module_utils._report  # noqa: F401 pylint: disable=unused-import
     except ImportError:
@@ -74,8 +74,8 @@ def _import_report_code(workdir):
         os.makedirs(os.path.dirname(link), exist_ok=True)
         os.symlink(ROOT, link)
         sys.path.insert(0, os.path.join(workdir, 'collections'))
-    from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report  # pylint: disable=import-outside-toplevel
-    return _checks, _report
+    from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report_files, _report_html  # pylint: disable=import-outside-toplevel
+    return _checks, _report_files, _report_html
 
 
 def _chromium():
@@ -130,12 +130,12 @@ def _png_size(path):
 
 @pytest.fixture(name='report')
 def report_fixture(tmp_path):
-    checks, report_code = _import_report_code(str(tmp_path))
+    checks, report_files, report_code = _import_report_code(str(tmp_path))
     dest = str(tmp_path / 'reports')
     run = None
     for number in range(5):
         results = dict((host, _host_results(checks, host, number)) for host in ('web1', 'web2', 'web3'))
-        run = report_code.make_run(dest, 'daily', results, now=T0 + datetime.timedelta(days=number), run_id='nightly-%d' % number)
+        run = report_files.make_run(dest, 'daily', results, now=T0 + datetime.timedelta(days=number), run_id='nightly-%d' % number)
     return report_code, run
 
 

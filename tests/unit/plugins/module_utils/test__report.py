@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report
+from ansible_collections.clawd.ops.plugins.module_utils import _checks, _report, _report_files, _report_html, _report_markdown
 from ansible_collections.clawd.ops.plugins.module_utils._checks import judge, make_result, unknown
 
 T0 = datetime.datetime(2026, 12, 1, 7, 0, 0, tzinfo=datetime.timezone.utc)
@@ -82,7 +82,7 @@ def test_unknown_kind_and_bad_results_are_refused():
 
 def test_markdown_without_history():
     report = _report.build_report('daily', three_hosts(), now=T0)
-    text = _report.render_markdown(report)
+    text = _report_markdown.render_markdown(report)
     assert text.startswith('# Daily checks: CRITICAL\n')
     assert '3 hosts, 10 checks: 6 ok, 1 warning, 2 critical, 1 unknown' in text
     assert '| web2 | **WARNING** | 2 | 1 | 0 | 0 |' in text
@@ -94,7 +94,7 @@ def test_markdown_without_history():
 
 
 def test_markdown_all_ok_says_so():
-    text = _report.render_markdown(_report.build_report('quick', {'web1': results()}, now=T0))
+    text = _report_markdown.render_markdown(_report.build_report('quick', {'web1': results()}, now=T0))
     assert text.startswith('# Quick check: OK')
     assert 'Every check is ok.' in text
     assert 'Needs attention' not in text
@@ -103,12 +103,12 @@ def test_markdown_all_ok_says_so():
 def test_hostile_strings_are_escaped_in_html_and_markdown():
     hostile = {'web1': [make_result('logs_errors', 'warning', HOSTILE)], '<b>evil|host</b>': [judge('disk', 1, 70, 80)]}
     report = _report.build_report('daily', hostile, title='Checks <i>now</i>', run_id='r"1', now=T0)
-    page = _report.render_html(report)
+    page = _report_html.render_html(report)
     assert '<script' not in page and '<img' not in page and '<b>evil' not in page and '<i>now' not in page
     assert '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;' in page
     assert '&lt;b&gt;evil|host&lt;/b&gt;' in page
     assert 'r&quot;1' in page
-    text = _report.render_markdown(report)
+    text = _report_markdown.render_markdown(report)
     assert '<script' not in text and '\\| rm -rf' in text
     for line in text.splitlines():
         if line.startswith('| &lt;b&gt;evil'):
@@ -116,7 +116,7 @@ def test_hostile_strings_are_escaped_in_html_and_markdown():
 
 
 def test_html_is_self_contained_and_shows_statuses():
-    page = _report.render_html(_report.build_report('daily', three_hosts(), now=T0))
+    page = _report_html.render_html(_report.build_report('daily', three_hosts(), now=T0))
     assert page.startswith('<!DOCTYPE html>')
     assert '<script' not in page.lower()
     assert not re.search(r'(src|href)\s*=', page, re.I)
@@ -139,16 +139,16 @@ def test_trends_from_earlier_reports():
     assert trends['hosts']['web2'] == ['warning'] * 4
     assert trends['values']['web1']['disk'] == [40, 41, 42, 43]
     assert 'dns' not in trends['values']['web3']  # unknown has no value: no series
-    page = _report.render_html(current)
+    page = _report_html.render_html(current)
     assert 'id="trends"' in page and 'id="no-trends"' not in page
     assert page.count('<svg class="spark"') == 6  # disk and latency for web1..web3; web4 has one point only
     assert 'data-spark="web1/disk"' in page and 'data-spark="web4/disk"' not in page
-    text = _report.render_markdown(current)
+    text = _report_markdown.render_markdown(current)
     assert 'Overall by run (oldest first): 2026-12-01 CRITICAL' in text
 
 
 def _run(tmp_path, number, kind='daily', hosts=None, **kwargs):
-    return _report.make_run(str(tmp_path), kind, hosts if hosts is not None else three_hosts(offset=number), now=day(number), **kwargs)
+    return _report_files.make_run(str(tmp_path), kind, hosts if hosts is not None else three_hosts(offset=number), now=day(number), **kwargs)
 
 
 def test_make_run_writes_the_folder_and_latest(tmp_path):
@@ -210,20 +210,20 @@ def test_a_broken_earlier_report_is_left_out_and_named(tmp_path):
 
 def test_check_mode_writes_nothing_but_says_what(tmp_path):
     dest = tmp_path / 'reports'
-    run = _report.make_run(str(dest), 'daily', three_hosts(), now=T0, check_mode=True)
+    run = _report_files.make_run(str(dest), 'daily', three_hosts(), now=T0, check_mode=True)
     assert not dest.exists()
     assert run['paths']['run_html'] == str(dest / 'daily-20261201T070000Z' / 'run.html')
     assert run['markdown'].startswith('# Daily checks: CRITICAL')
     _run(tmp_path, 0)
     before = sorted(os.listdir(str(tmp_path)))
-    _report.make_run(str(tmp_path), 'daily', three_hosts(), now=day(1), check_mode=True)
+    _report_files.make_run(str(tmp_path), 'daily', three_hosts(), now=day(1), check_mode=True)
     assert sorted(os.listdir(str(tmp_path))) == before
 
 
 def test_a_failed_write_leaves_no_half_run_and_keeps_latest(tmp_path, monkeypatch):
     _run(tmp_path, 0)
     latest_before = (tmp_path / 'latest-daily.json').read_text()
-    real_write = _report._write_file
+    real_write = _report_files._write_file
     calls = []
 
     def failing_write(path, text, mode=0o644):
@@ -232,7 +232,7 @@ def test_a_failed_write_leaves_no_half_run_and_keeps_latest(tmp_path, monkeypatc
             raise OSError(28, 'No space left on device')
         real_write(path, text, mode)
 
-    monkeypatch.setattr(_report, '_write_file', failing_write)
+    monkeypatch.setattr(_report_files, '_write_file', failing_write)
     with pytest.raises(OSError, match='No space'):
         _run(tmp_path, 1)
     assert sorted(os.listdir(str(tmp_path))) == ['daily-20261201T070000Z', 'latest-daily.json']
@@ -248,18 +248,18 @@ def test_write_file_replaces_atomically_and_cleans_up(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'replace', broken_replace)
     with pytest.raises(OSError, match='rename failed'):
-        _report._write_file(str(target), 'new')
+        _report_files._write_file(str(target), 'new')
     assert target.read_text() == 'old'
     assert os.listdir(str(tmp_path)) == ['latest-daily.json']
     monkeypatch.undo()
-    _report._write_file(str(target), 'new')
+    _report_files._write_file(str(target), 'new')
     assert target.read_text() == 'new'
     assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o644)
 
 
 def test_host_names_become_safe_unique_file_names(tmp_path):
     hosts = {'../../etc/passwd': results(), 'a/b': results(), 'a_b': results()}
-    run = _report.make_run(str(tmp_path), 'daily', hosts, now=T0)
+    run = _report_files.make_run(str(tmp_path), 'daily', hosts, now=T0)
     names = sorted(os.listdir(os.path.join(run['paths']['dir'], 'hosts')))
     assert names == ['a_b.json', 'a_b.md', 'a_b_.json', 'a_b_.md', 'etc_passwd.json', 'etc_passwd.md']
     assert not os.path.exists(str(tmp_path / 'etc'))
@@ -270,7 +270,7 @@ def test_telegram_tokens_in_urls_are_masked():
     hosts = {'web1': [make_result('webhook', 'critical', 'last error from https://api.telegram.org/bot%s/getWebhookInfo' % token,
                                   details={'url': 'https://api.telegram.org/bot%s/x' % token})]}
     report = _report.build_report('daily', hosts, now=T0)
-    document = json.dumps(report) + _report.render_html(report) + _report.render_markdown(report)
+    document = json.dumps(report) + _report_html.render_html(report) + _report_markdown.render_markdown(report)
     assert token not in document
     assert '***' in report['hosts']['web1']['results'][0]['reason']
 
@@ -281,7 +281,7 @@ def _daily(tmp_path, when, health_by_host, unauthorized=0):
         hosts[host] = [make_result('health', health, 'health %s' % health),
                        judge('logs_unauthorized', unauthorized, 10, 50, unit='lines'),
                        judge('error_rate', 0.5, 1, 5, unit='%', details={'requests': 100})]
-    return _report.make_run(str(tmp_path), 'daily', hosts, now=when)
+    return _report_files.make_run(str(tmp_path), 'daily', hosts, now=when)
 
 
 def test_weekly_summary_from_the_daily_reports_of_the_last_seven_days(tmp_path):
@@ -289,7 +289,7 @@ def test_weekly_summary_from_the_daily_reports_of_the_last_seven_days(tmp_path):
     for number in range(7):
         _daily(tmp_path, day(number), {'web1': 'ok', 'web2': 'critical' if number in (2, 5) else 'ok'}, unauthorized=number)
     _daily(tmp_path, day(6, hour=18), {'web1': 'ok', 'web3': 'warning'})
-    run = _report.make_run(str(tmp_path), 'weekly', {}, now=day(7))
+    run = _report_files.make_run(str(tmp_path), 'weekly', {}, now=day(7))
     weekly = run['report']['weekly']
     assert weekly['reports'] == 7  # day 0 (exactly 7 days before) is outside; days 1..6 and the evening run of day 6
     assert (weekly['from'], weekly['to']) == ('2026-12-01T07:00:00Z', '2026-12-08T07:00:00Z')
@@ -314,7 +314,7 @@ def test_weekly_summary_from_the_daily_reports_of_the_last_seven_days(tmp_path):
 
 
 def test_weekly_without_daily_reports_is_unknown_not_ok(tmp_path):
-    run = _report.make_run(str(tmp_path), 'weekly', {}, now=T0)
+    run = _report_files.make_run(str(tmp_path), 'weekly', {}, now=T0)
     assert run['report']['weekly']['reports'] == 0
     assert run['report']['summary']['worst'] == 'unknown'
     assert run['report']['weekly']['totals']['uptime_percent'] is None
@@ -404,7 +404,7 @@ def test_weekly_summary_escapes_what_it_reads_from_daily_reports(tmp_path):
             for item in entry['results']:
                 item['check'] = '<img src=x onerror=alert(4)>'
     _tamper(run['paths']['run_json'], change)
-    weekly = _report.make_run(str(tmp_path), 'weekly', {}, now=day(2))
+    weekly = _report_files.make_run(str(tmp_path), 'weekly', {}, now=day(2))
     page = open(weekly['paths']['run_html']).read()
     assert not _Tags(page).tags & {'img', 'script', 'a', 'b'}
     assert not _markdown_tags(weekly['markdown']).tags & {'img', 'script', 'a', 'b'}
@@ -414,8 +414,8 @@ def test_markdown_neutralises_links_images_html_and_code_spans_from_hosts():
     hosts = {'[h](https://evil.example/h)': [make_result('disk`</code><b>x</b>', 'critical', EVIL_LINK)],
              'web1': [make_result('health', 'warning', EVIL_LINK)]}
     report = _report.build_report('daily', hosts, run_id='r`1 <b>x</b> [r](https://evil.example/r)', now=T0)
-    for text in (_report.render_markdown(report), _report.render_host_markdown(report, 'web1'),
-                 _report.render_host_markdown(report, '[h](https://evil.example/h)')):
+    for text in (_report_markdown.render_markdown(report), _report_markdown.render_host_markdown(report, 'web1'),
+                 _report_markdown.render_host_markdown(report, '[h](https://evil.example/h)')):
         tags = _markdown_tags(text)
         assert not tags.tags & {'a', 'img', 'b', 'script'}, (tags.tags, text)
         prose = re.sub(r'`[^`]*`', '', text)  # a code span is literal: nothing in it links
@@ -425,6 +425,6 @@ def test_markdown_neutralises_links_images_html_and_code_spans_from_hosts():
         for line in text.splitlines():
             if line.startswith('| ') and 'evil' in line:
                 assert len(re.findall(r'(?<!\\)\|', line)) == line.count(' | ') + 2  # no pipe from a value splits a cell
-    text = _report.render_markdown(report)
+    text = _report_markdown.render_markdown(report)
     # the readable parts stay readable
     assert 'click' in text and 'cell' in text and 'tick' in text

@@ -342,9 +342,12 @@ class _Target(object):
                 if not self.written:
                     return 'not changed'
                 return 'partly restored: its contents were kept (clear=false) and %d members were written over them' % self.written
-            keep = self.held_name()
+            # Keep the holding folder and what clearing never got to move aside (a rename that failed
+            # half-way): those are the previous contents. Only what this restore wrote is removed.
+            keep = set(self.entries[self.moved:])
+            keep.add(self.held_name())
             for name in os.listdir(self.folder):
-                if name != keep:
+                if name not in keep:
                     _remove(os.path.join(self.folder, name))
             if self.held is not None:
                 for name in os.listdir(self.held):

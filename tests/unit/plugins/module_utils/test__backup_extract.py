@@ -437,3 +437,26 @@ def test_a_target_that_cannot_be_listed_is_named(tmp_path, monkeypatch, error_nu
         extract_archive(built['path'], {'workspace': str(target)})
     assert str(error.value) == "cannot list target workspace (%s): [Errno %d] %s: '%s'; nothing was written" % (
         target, error_number, os.strerror(error_number), target)
+
+
+def test_clearing_cut_short_keeps_what_was_never_moved_aside(tmp_path, monkeypatch):
+    """A rename that fails half-way through clearing: undo puts back what was moved and never deletes what was not."""
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    (target / 'more.txt').write_bytes(b'more')
+    (target / 'zlast.txt').write_bytes(b'last')
+    before = tree(target)
+    real_rename = os.rename
+    calls = []
+
+    def second_rename_fails(source, destination, *args, **kwargs):
+        calls.append(source)
+        if len(calls) == 2:
+            raise OSError(16, 'Device or resource busy')
+        return real_rename(source, destination, *args, **kwargs)
+    monkeypatch.setattr(os, 'rename', second_rename_fails)
+    with pytest.raises(BackupExtractError) as error:
+        extract_archive(built['path'], {'workspace': str(target)})
+    monkeypatch.setattr(os, 'rename', real_rename)
+    assert error.value.states == {'workspace': 'put back as it was'}
+    assert tree(target) == before

@@ -210,6 +210,6 @@ def render_html(report):
     if report.get('weekly'):
         sections.append(_html_weekly(report['weekly']))
     sections += [_html_trends(report), _html_host_details(report)]
-    return _fill(page.PAGE, title=report['title'], status=status, status_label=status.upper(), kind=report['kind'],
+    return _fill(page.PAGE, title=report['title'], status=status, status_word=status.upper(), kind=report['kind'],
                  generated_at=report['generated_at'], run_id=report['run_id'], counts=_counts_line(summary),
                  schema=SCHEMA, schema_version='%d' % SCHEMA_VERSION, sections='\n'.join(sections))

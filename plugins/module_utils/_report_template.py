@@ -23,7 +23,7 @@ MARKUP_PLACEHOLDERS = ('badge', 'cards', 'cells', 'critical_on', 'details', 'hea
 PAGE = (r'''<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}: ${status_label}</title>
+<title>${title}: ${status_word}</title>
 <style>
 *{box-sizing:border-box}
 body{margin:0;background:#f3f4f6;color:#1f2328;font:15px/1.45 "DejaVu Sans","Liberation Sans",system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
@@ -64,7 +64,7 @@ footer{margin:32px 0 8px;color:#57606a;font-size:12px}
 </style></head><body><main>
 <header class="banner s-${status}" id="overall" data-status="${status}"><div><h1>${title}</h1>'''
         r'''<div class="meta">${kind} &middot; ${generated_at} &middot; run ${run_id}</div><div class="meta">${counts}</div></div>'''
-        r'''<div class="big">${status_label}</div></header>
+        r'''<div class="big">${status_word}</div></header>
 ${sections}
 <footer>${title}, schema ${schema} v${schema_version}.</footer></main></body></html>
 ''')

@@ -110,8 +110,11 @@ class Server(object):
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up first (the slow fault): that is the point
 
             def log_message(self, *args):
                 pass

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health
-from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, normalise_info, validate_token
+from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, normalise_info, probe_update, validate_token
 from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
 
 try:
@@ -113,18 +113,6 @@ def probe_health(spec, timeout=10, clock=time.monotonic):
     if not result['healthy']:
         result.update(failed=True, msg='App at %s is not healthy: %s' % (spec['url'], '; '.join(result['failed_checks'])))
     return result
-
-
-def probe_update(text, chat_id, message_id, now):
-    """The Update Telegram would POST for a private message (as clawd.ops.telegram_bot_probe sends it)."""
-    return {
-        'update_id': 800000000 + message_id % 100000000,
-        'message': {
-            'message_id': message_id, 'date': int(now), 'text': text,
-            'chat': {'id': chat_id, 'type': 'private'},
-            'from': {'id': chat_id, 'is_bot': False, 'first_name': 'clawd.ops probe'},
-        },
-    }
 
 
 def probe_bot(spec, timeout=10, check_mode=False, clock=time.monotonic):

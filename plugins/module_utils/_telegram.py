@@ -278,3 +278,15 @@ def predict(current, changes):
 def diff_view(info):
     """The managed fields of a normalised WebhookInfo, for diff mode."""
     return dict((field, info.get(field)) for field in MANAGED_FIELDS)
+
+
+def probe_update(text, chat_id, message_id, now):
+    """The Update Telegram would POST to a webhook for a private message (what the bot probes send)."""
+    return {
+        'update_id': 800000000 + message_id % 100000000,
+        'message': {
+            'message_id': message_id, 'date': int(now), 'text': text,
+            'chat': {'id': chat_id, 'type': 'private'},
+            'from': {'id': chat_id, 'is_bot': False, 'first_name': 'clawd.ops probe'},
+        },
+    }

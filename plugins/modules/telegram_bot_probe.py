@@ -100,6 +100,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.clawd.ops.plugins.module_utils._telegram import probe_update
 from ansible_collections.clawd.ops.plugins.module_utils._transport import (
     Transport,
     TransportError,
@@ -108,18 +109,6 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import (
     transport_argument_spec,
     transport_options,
 )
-
-
-def probe_update(text, chat_id, message_id, now):
-    """The Update Telegram would POST for a private message."""
-    return {
-        'update_id': 800000000 + message_id % 100000000,
-        'message': {
-            'message_id': message_id, 'date': int(now), 'text': text,
-            'chat': {'id': chat_id, 'type': 'private'},
-            'from': {'id': chat_id, 'is_bot': False, 'first_name': 'clawd.ops probe'},
-        },
-    }
 
 
 def main():

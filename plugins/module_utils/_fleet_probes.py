@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health
 from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, normalise_info, probe_update, validate_token
-from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError
+from ansible_collections.clawd.ops.plugins.module_utils._transport import Transport, TransportError, verify_option
 
 try:
     from cryptography import x509
@@ -84,13 +84,9 @@ def _hostname(url):
         return None
 
 
-def _verify(spec):
-    return (spec.get('ca_path') or True) if spec.get('validate_certs', True) else False
-
-
 def probe_health(spec, timeout=10, clock=time.monotonic):
     """The health endpoint asked once (one retry of a dropped connection), as clawd.ops.app_health with retries 1."""
-    transport = Transport('', timeout=timeout, retries=spec.get('retries', 1), verify=_verify(spec), retry_statuses=(429,),
+    transport = Transport('', timeout=timeout, retries=spec.get('retries', 1), verify=verify_option(spec), retry_statuses=(429,),
                           cross_origin_redirects='strip')
     started = clock()
     try:
@@ -123,7 +119,7 @@ def probe_bot(spec, timeout=10, check_mode=False, clock=time.monotonic):
     headers = {'X-Telegram-Bot-Api-Secret-Token': secret} if secret else {}
     message_id = random.randint(100000, 999999999)
     result = dict(changed=True, message_id=message_id, status=0)
-    transport = Transport('', timeout=timeout, retries=spec.get('retries', 3), verify=_verify(spec), secrets=[secret],
+    transport = Transport('', timeout=timeout, retries=spec.get('retries', 3), verify=verify_option(spec), secrets=[secret],
                           retry_statuses=(429,), cross_origin_redirects='fail')
     started = clock()
     try:
@@ -147,7 +143,7 @@ def probe_webhook(spec, timeout=10):
     if problem:
         return dict(changed=False, failed=True, msg='Invalid options: %s' % problem)
     client = TelegramClient(spec['bot_token'], spec.get('api_url') or 'https://api.telegram.org', timeout=timeout,
-                            retries=spec.get('retries', 1), verify=_verify(spec))
+                            retries=spec.get('retries', 1), verify=verify_option(spec))
     result = dict(changed=False)
     try:
         result['webhook'] = normalise_info(client.get_webhook_info())

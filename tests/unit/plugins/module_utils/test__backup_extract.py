@@ -383,10 +383,8 @@ def test_the_total_size_cap(tmp_path):
     assert not (tmp_path / 'restore').exists()
 
 
-def test_a_write_failure_puts_the_live_data_back_and_says_so(tmp_path, monkeypatch):
-    built = make(tmp_path)
-    target = live_target(tmp_path)
-    before = tree(target)
+def disk_full_at_data_bin(monkeypatch):
+    """Creating sub/data.bin fails as on a full disk; every other open works."""
     real_open = os.open
 
     def full_disk(path, flags, *args, **kwargs):
@@ -394,6 +392,13 @@ def test_a_write_failure_puts_the_live_data_back_and_says_so(tmp_path, monkeypat
             raise OSError(28, 'No space left on device')
         return real_open(path, flags, *args, **kwargs)
     monkeypatch.setattr(os, 'open', full_disk)
+
+
+def test_a_write_failure_puts_the_live_data_back_and_says_so(tmp_path, monkeypatch):
+    built = make(tmp_path)
+    target = live_target(tmp_path)
+    before = tree(target)
+    disk_full_at_data_bin(monkeypatch)
     with pytest.raises(BackupExtractError) as error:
         extract_archive(built['path'], {'workspace': str(target)})
     assert str(error.value) == ('extraction failed: cannot write %s: [Errno 28] No space left on device; '
@@ -406,13 +411,7 @@ def test_a_write_failure_puts_the_live_data_back_and_says_so(tmp_path, monkeypat
 def test_a_write_failure_without_clear_states_what_was_written(tmp_path, monkeypatch):
     built = make(tmp_path)
     target = live_target(tmp_path)
-    real_open = os.open
-
-    def full_disk(path, flags, *args, **kwargs):
-        if str(path).endswith('data.bin') and flags & os.O_CREAT:
-            raise OSError(28, 'No space left on device')
-        return real_open(path, flags, *args, **kwargs)
-    monkeypatch.setattr(os, 'open', full_disk)
+    disk_full_at_data_bin(monkeypatch)
     with pytest.raises(BackupExtractError) as error:
         extract_archive(built['path'], {'workspace': str(target)}, clear=False)
     assert error.value.changed is True

@@ -18,6 +18,10 @@ description:
   - Coolify returns values only to a token with the C(read:sensitive) or C(root) ability, and never for C(is_shown_once) variables.
     When a value cannot be read, it cannot be compared; the module says so in RV(unknown) and a warning, and updates such a
     variable only with O(update=always).
+  - With O(fingerprint_key), each variable the module sets carries a keyed hash of its value (HMAC-SHA256 of its name and
+    value under O(fingerprint_key)) as its Coolify comment, which Coolify returns to every token. A variable whose value is
+    hidden is then compared by that mark, so a rotated secret is sent (and reported changed) even without C(read:sensitive).
+    The mark records what this module set last: a value changed by hand in Coolify since then is not seen without C(read:sensitive).
   - Changed variables take effect at the next deployment (see M(clawd.ops.coolify_deploy)).
 author:
   - clawd.ops team (@clawd-ops)
@@ -87,6 +91,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  fingerprint_key:
+    description:
+      - Key of the hash that marks each variable set (see the description). Keep it with the other secrets, the same for
+        every run against the application; without it, hidden values are compared as O(update) says.
+      - The module owns the comment of the variables it sets with this option.
+    type: str
   update:
     description:
       - V(when_different) sends a variable only when it is missing or differs; a variable whose value cannot be read is left alone.
@@ -108,6 +118,16 @@ EXAMPLES = r'''
       - key: TELEGRAM_BOT_TOKEN
         value: "{{ vault_telegram_bot_token }}"
         is_literal: true
+
+- name: Rotate a secret with a token that cannot read values (the mark tells that it changed)
+  clawd.ops.coolify_app_env:
+    api_url: https://coolify.example.com
+    api_token: "{{ vault_coolify_token }}"
+    uuid: vgsco4o8k0wgsk4ok0gc0s0g
+    fingerprint_key: "{{ vault_env_fingerprint_key }}"
+    env:
+      - key: BASIC_AUTH_PASS
+        value: "{{ new_basic_auth_pass }}"
 
 - name: Remove a variable
   clawd.ops.coolify_app_env:
@@ -160,8 +180,11 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import requir
 
 
 def _shown(env):
-    """A variable as the diff shows it: its flags, never its value."""
-    return dict((k, env.get(k)) for k in cf.ENV_FLAGS if env.get(k) is not None)
+    """A variable as the diff shows it: its flags, never its value (nor the mark of its value)."""
+    shown = dict((k, env.get(k)) for k in cf.ENV_FLAGS if env.get(k) is not None)
+    if str(shown.get('comment', '')).startswith(cf.FINGERPRINT_PREFIX):
+        shown['comment'] = '(fingerprint)'
+    return shown
 
 
 def run(module, client):
@@ -169,7 +192,8 @@ def run(module, client):
     app = client.application(params['uuid'])
     name = app.get('name') or params['uuid']
     current = client.envs(params['uuid'])
-    plan = cf.plan_envs(current, params['env'], params['state'], params['update'])
+    fingerprint = cf.env_fingerprinter(params['fingerprint_key']) if params['fingerprint_key'] else None
+    plan = cf.plan_envs(current, params['env'], params['state'], params['update'], fingerprint=fingerprint)
     result = {
         'changed': bool(plan['create'] or plan['update'] or plan['delete']),
         'created': [e['key'] for e in plan['create']], 'updated': [e['key'] for e in plan['update']],
@@ -213,6 +237,7 @@ def main():
         )),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         update=dict(type='str', choices=['always', 'when_different'], default='when_different'),
+        fingerprint_key=dict(type='str', no_log=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     require_requests(module)

@@ -115,3 +115,39 @@ def test_absent_deletes_only_listed_variables(standin, results):
 def test_present_needs_values(standin, results):
     assert run(standin, env=[{'key': 'A'}]) == 1
     assert results[-1]['msg'] == 'value is required with state=present (missing for A)'
+
+
+FP_KEY = 'fingerprint-KEY-0123456789abcdef'
+
+
+def test_plan_envs_compares_fingerprints_when_values_are_hidden():
+    mark = cf.env_fingerprinter(FP_KEY)
+    current = [{'uuid': 'u1', 'key': 'A', 'is_preview': False, 'comment': mark('A', 'old')},
+               {'uuid': 'u2', 'key': 'B', 'is_preview': False, 'comment': mark('B', 'same')},
+               {'uuid': 'u3', 'key': 'C', 'is_preview': False, 'comment': 'set by hand'},
+               {'uuid': 'u4', 'key': 'D', 'value': 'seen', 'is_preview': False}]
+    desired = [{'key': k, 'value': v, 'is_preview': False} for k, v in (('A', 'new'), ('B', 'same'), ('C', 'x'), ('D', 'seen'))]
+    plan = cf.plan_envs(current, desired, fingerprint=mark)
+    assert [e['key'] for e in plan['update']] == ['A']
+    assert plan['update'][0]['comment'] == mark('A', 'new') != mark('A', 'old')
+    assert (plan['unchanged'], plan['unknown']) == (['B', 'D'], ['C'])
+    # The mark is keyed: no value can be guessed from it without the key, and it differs per variable.
+    assert mark('A', 'same') != mark('B', 'same') and 'same' not in mark('B', 'same')
+    assert cf.env_fingerprinter('another key')('B', 'same') != mark('B', 'same')
+
+
+def test_rotated_value_detected_without_read_sensitive(standin, results):
+    env = [{'key': 'BOT_TOKEN', 'value': SECRET}]
+    assert run(standin, env=env, api_token=READ_WRITE, fingerprint_key=FP_KEY) == 0
+    assert (results[-1]['changed'], results[-1]['created']) == (True, ['BOT_TOKEN'])
+    assert run(standin, env=env, api_token=READ_WRITE, fingerprint_key=FP_KEY) == 0
+    assert (results[-1]['changed'], results[-1]['unchanged'], results[-1]['unknown']) == (False, ['BOT_TOKEN'], [])
+    rotated = [{'key': 'BOT_TOKEN', 'value': SECRET + '-rotated'}]
+    assert run(standin, env=rotated, api_token=READ_WRITE, fingerprint_key=FP_KEY, _ansible_check_mode=True) == 0
+    assert (results[-1]['changed'], results[-1]['updated']) == (True, ['BOT_TOKEN'])
+    assert run(standin, env=rotated, api_token=READ_WRITE, fingerprint_key=FP_KEY) == 0
+    assert (results[-1]['changed'], results[-1]['updated'], results[-1]['warnings'] if 'warnings' in results[-1] else []) == (
+        True, ['BOT_TOKEN'], [])
+    stored = requests.get('%s/api/v1/applications/%s/envs' % (standin.url, APP), headers={'Authorization': 'Bearer ' + ROOT}, timeout=5).json()
+    assert [e['value'] for e in stored] == [SECRET + '-rotated']
+    assert FP_KEY not in json.dumps(results) and SECRET not in json.dumps(results)

@@ -34,9 +34,19 @@ calls the number's SMS or voice URL as Twilio would (signed with ``X-Twilio-Sign
 answers with the outcome. Only loopback targets are called: the host name is looked up in the
 configured ``hosts_file`` (re-read each time) or must be a loopback IP address or ``localhost``.
 ``GET /_lab/twilio/numbers`` lists every owned number.
+
+Accounts v1 Auth Tokens (``/v1/AuthTokens/...``, served here too; see
+/work/shared/specs/twilio_accounts_v1.json): ``POST /v1/AuthTokens/Secondary`` makes a secondary
+token (201; a second call replaces it), ``DELETE`` removes it (204; 404 / 20404 when there is
+none), ``POST /v1/AuthTokens/Promote`` makes it the primary (200; 404 / 20404 without a
+secondary): from then on the old primary answers 401 / 20003 and callbacks are signed with the
+new one. Both tokens authenticate until the promotion. Control endpoint ``POST /_lab/twilio/accounts``
+``{"sid", "auth_token", "friendly_name"}`` adds an account (or resets its tokens), so that a test
+can rotate the tokens of its own account; rotated tokens and added accounts are kept in the state.
 """
 
 import base64
+import copy
 import datetime
 import email.utils
 import hashlib
@@ -45,6 +55,7 @@ import http
 import http.client
 import ipaddress
 import re
+import secrets as secrets_module
 import socket
 import ssl
 from urllib.parse import quote, urlencode, urlsplit
@@ -56,6 +67,8 @@ API_KEY_SID_RE = re.compile(r"^SK[0-9a-f]{32}$")
 NUMBER_SID_RE = r"PN[0-9A-Za-z]{32}"
 E164_RE = re.compile(r"^\+[1-9][0-9]{1,14}$")
 API_ROOT = "/2010-04-01"
+AUTH_TOKENS = "/v1/AuthTokens"
+ACCOUNTS_URL = "https://accounts.twilio.com/v1/AuthTokens"
 ACCOUNT_PATH = API_ROOT + r"/Accounts/(?P<account>AC[0-9A-Za-z]{32})"
 MORE_INFO = "https://www.twilio.com/docs/errors/%d"
 TYPES = {"Local": "local", "Mobile": "mobile", "TollFree": "tollfree"}
@@ -282,6 +295,7 @@ class TwilioStandIn(StandIn):
                 "friendly_name": item.get("friendly_name", "clawd lab account"),
                 "date_created": rfc2822(created),
             }
+        self.configured_accounts = copy.deepcopy(self.accounts)
         for item in config.get("api_keys", ()):
             sid = str(item["sid"])
             if not API_KEY_SID_RE.match(sid):
@@ -295,18 +309,26 @@ class TwilioStandIn(StandIn):
         self.pool = build_pool()
 
     def secrets(self):
-        return tuple(a["auth_token"] for a in self.accounts.values()) + tuple(k["secret"] for k in self.api_keys.values())
+        tokens = [a["auth_token"] for a in self.accounts.values()] + [a["auth_token"] for a in self.configured_accounts.values()]
+        tokens += [a["secondary_auth_token"] for a in self.accounts.values() if a.get("secondary_auth_token")]
+        return tuple(tokens) + tuple(k["secret"] for k in self.api_keys.values())
 
     def reset_state(self):
         self.numbers = {}   # sid -> IncomingPhoneNumber record (snake_case, as answered)
         self.sequence = 0
+        self.accounts = copy.deepcopy(self.configured_accounts)
 
     def export_state(self):
-        return {"numbers": self.numbers, "sequence": self.sequence}
+        # Only the accounts whose tokens changed or that a test added: the configuration keeps the others.
+        changed = {sid: a for sid, a in self.accounts.items() if a != self.configured_accounts.get(sid)}
+        return {"numbers": self.numbers, "sequence": self.sequence, "accounts": changed}
 
     def import_state(self, data):
         self.numbers = dict(data.get("numbers", {}))
         self.sequence = int(data.get("sequence", 0))
+        for sid, account in (data.get("accounts") or {}).items():
+            if ACCOUNT_SID_RE.match(sid) and isinstance(account, dict) and account.get("auth_token"):
+                self.accounts[sid] = dict(account)
 
     def authenticate(self, request):
         """The Account SID the request authenticated as, or None."""
@@ -316,13 +338,14 @@ class TwilioStandIn(StandIn):
         sid, token = credentials
         account = self.accounts.get(sid)
         if account is not None:
-            expected = account["auth_token"]
+            # The primary and, until it is promoted or deleted, the secondary token.
+            expected = [account["auth_token"]] + ([account["secondary_auth_token"]] if account.get("secondary_auth_token") else [])
         elif sid in self.api_keys:
-            expected = self.api_keys[sid]["secret"]
+            expected = [self.api_keys[sid]["secret"]]
             sid = self.api_keys[sid]["account_sid"]
         else:
             return None
-        if not hmac.compare_digest(expected.encode("utf-8"), token.encode("utf-8")):
+        if not any(hmac.compare_digest(e.encode("utf-8"), token.encode("utf-8")) for e in expected):
             return None
         return sid
 
@@ -383,6 +406,66 @@ class TwilioStandIn(StandIn):
             "date_updated": account["date_created"],
             "uri": "%s/Accounts/%s.json" % (API_ROOT, sid),
         })
+
+    # ------------------------------------------------------------------ Accounts v1: Auth Tokens
+
+    @staticmethod
+    def _iso_now():
+        return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @route("POST", AUTH_TOKENS + r"/Secondary")
+    def create_secondary_token(self, request):
+        """CreateSecondaryAuthToken: 201 with the new secondary token (it replaces an earlier one)."""
+        caller = self.authenticate(request)
+        if caller is None:
+            return self.unauthorized()
+        account = self.accounts[caller]
+        now = self._iso_now()
+        account.update({"secondary_auth_token": secrets_module.token_hex(16), "secondary_date_created": now})
+        return json_response({"account_sid": caller, "date_created": now, "date_updated": now,
+                              "secondary_auth_token": account["secondary_auth_token"], "url": ACCOUNTS_URL + "/Secondary"}, 201)
+
+    @route("DELETE", AUTH_TOKENS + r"/Secondary")
+    def delete_secondary_token(self, request):
+        """DeleteSecondaryAuthToken: 204; 404 / 20404 when there is none."""
+        caller = self.authenticate(request)
+        if caller is None:
+            return self.unauthorized()
+        account = self.accounts[caller]
+        if not account.get("secondary_auth_token"):
+            return twilio_error(404, 20404, "The requested resource %s was not found" % request.raw_path)
+        account.pop("secondary_auth_token", None)
+        account.pop("secondary_date_created", None)
+        return Response(204, b"")
+
+    @route("POST", AUTH_TOKENS + r"/Promote")
+    def promote_secondary_token(self, request):
+        """UpdateAuthTokenPromotion: the secondary becomes the primary, the old primary is refused from now on."""
+        caller = self.authenticate(request)
+        if caller is None:
+            return self.unauthorized()
+        account = self.accounts[caller]
+        if not account.get("secondary_auth_token"):
+            return twilio_error(404, 20404, "The requested resource %s was not found" % request.raw_path)
+        now = self._iso_now()
+        account["auth_token"] = account.pop("secondary_auth_token")
+        created = account.pop("secondary_date_created", now)
+        return json_response({"account_sid": caller, "auth_token": account["auth_token"], "date_created": created,
+                              "date_updated": now, "url": ACCOUNTS_URL + "/Promote"})
+
+    @route("POST", r"/_lab/twilio/accounts")
+    def lab_add_account(self, request):
+        """Add an account (or reset its tokens) for a test that rotates tokens: {sid, auth_token, friendly_name}."""
+        try:
+            data = request.json() or {}
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not ACCOUNT_SID_RE.match(str(data.get("sid", ""))) or not data.get("auth_token"):
+            return json_response({"error": "give sid (AC + 32 lower-case hex digits) and auth_token"}, 400)
+        self.accounts[data["sid"]] = {"auth_token": str(data["auth_token"]),
+                                      "friendly_name": str(data.get("friendly_name") or "clawd lab account"),
+                                      "date_created": _now()}
+        return json_response({"sid": data["sid"]}, 201)
 
     # ------------------------------------------------------------------ API: available numbers
 

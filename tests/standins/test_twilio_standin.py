@@ -476,3 +476,72 @@ def test_callback_to_plain_http_on_loopback(lab_tw):
         assert receiver.requests[-1]["headers"]["X-Twilio-Signature"] == independent_signature(TOKEN, url, receiver.requests[-1]["params"])
     finally:
         receiver.close()
+
+
+# --------------------------------------------------------------------------- Accounts v1: Auth Tokens
+
+
+def test_secondary_token_then_promotion_refuses_the_old_primary(tw):
+    resp = api(tw, "POST", tw.url + "/v1/AuthTokens/Secondary")
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    secondary = body["secondary_auth_token"]
+    assert body["account_sid"] == SID and body["url"] == "https://accounts.twilio.com/v1/AuthTokens/Secondary"
+    assert len(secondary) == 32 and secondary != TOKEN and body["date_created"].endswith("Z")
+    # Both tokens work until the promotion.
+    assert api(tw, "GET", "/IncomingPhoneNumbers.json").status_code == 200
+    assert api(tw, "GET", "/IncomingPhoneNumbers.json", auth=(SID, secondary)).status_code == 200
+    resp = api(tw, "POST", tw.url + "/v1/AuthTokens/Promote", auth=(SID, secondary))
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["auth_token"] == secondary and resp.json()["url"] == "https://accounts.twilio.com/v1/AuthTokens/Promote"
+    assert_error(api(tw, "GET", "/IncomingPhoneNumbers.json"), 401, 20003, "Authenticate")
+    assert_error(api(tw, "POST", tw.url + "/v1/AuthTokens/Secondary"), 401, 20003)
+    assert api(tw, "GET", "/IncomingPhoneNumbers.json", auth=(SID, secondary)).status_code == 200
+    # Nothing left to promote; the other account is untouched.
+    assert_error(api(tw, "POST", tw.url + "/v1/AuthTokens/Promote", auth=(SID, secondary)), 404, 20404)
+    assert api(tw, "GET", "/2010-04-01/Accounts/%s.json" % OTHER_SID, auth=(OTHER_SID, OTHER_TOKEN)).status_code == 200
+    # A reset forgets the rotation.
+    requests.post(tw.url + "/_lab/reset", timeout=TIMEOUT).raise_for_status()
+    assert api(tw, "GET", "/IncomingPhoneNumbers.json").status_code == 200
+
+
+def test_delete_secondary_token(tw):
+    assert_error(api(tw, "DELETE", tw.url + "/v1/AuthTokens/Secondary"), 404, 20404)
+    secondary = api(tw, "POST", tw.url + "/v1/AuthTokens/Secondary").json()["secondary_auth_token"]
+    again = api(tw, "POST", tw.url + "/v1/AuthTokens/Secondary").json()["secondary_auth_token"]
+    assert again != secondary
+    assert_error(api(tw, "GET", "/IncomingPhoneNumbers.json", auth=(SID, secondary)), 401, 20003)
+    resp = api(tw, "DELETE", tw.url + "/v1/AuthTokens/Secondary")
+    assert resp.status_code == 204 and resp.content == b""
+    assert_error(api(tw, "GET", "/IncomingPhoneNumbers.json", auth=(SID, again)), 401, 20003)
+    assert_error(api(tw, "POST", tw.url + "/v1/AuthTokens/Secondary", auth=(SID, "wrong")), 401, 20003)
+
+
+def test_rotated_token_and_added_account_survive_a_restart(start_standin, tmp_path):
+    running = start_standin(TwilioStandIn, CONFIG, state_dir=str(tmp_path))
+    new_sid, new_token = "AC" + "5a5a" * 8, "addedTOKEN-0c0c0c0c"
+    resp = requests.post(running.url + "/_lab/twilio/accounts", json={"sid": new_sid, "auth_token": new_token}, timeout=TIMEOUT)
+    assert resp.status_code == 201
+    assert requests.post(running.url + "/_lab/twilio/accounts", json={"sid": "AC12", "auth_token": "x"}, timeout=TIMEOUT).status_code == 400
+    secondary = api(running, "POST", running.url + "/v1/AuthTokens/Secondary", auth=(new_sid, new_token)).json()["secondary_auth_token"]
+    assert api(running, "POST", running.url + "/v1/AuthTokens/Promote", auth=(new_sid, secondary)).status_code == 200
+    running.stop()
+    again = start_standin(TwilioStandIn, CONFIG, state_dir=str(tmp_path))
+    assert api(again, "GET", "/2010-04-01/Accounts/%s.json" % new_sid, auth=(new_sid, secondary)).status_code == 200
+    assert_error(api(again, "GET", "/2010-04-01/Accounts/%s.json" % new_sid, auth=(new_sid, new_token)), 401, 20003)
+    assert api(again, "GET", "/IncomingPhoneNumbers.json").status_code == 200
+    assert secondary in again.standin.secrets()
+
+
+def test_callbacks_are_signed_with_the_promoted_token(lab_tw, receiver):
+    url = "https://lab1.clawd.test:%d/twilio/sms" % receiver.port
+    assert buy(lab_tw, PhoneNumber="+14155550104", SmsUrl=url).status_code == 201
+    secondary = api(lab_tw, "POST", lab_tw.url + "/v1/AuthTokens/Secondary").json()["secondary_auth_token"]
+    assert callback(lab_tw, "+14155550104", "sms", Body="before").status_code == 200
+    got = receiver.requests[-1]
+    assert got["headers"]["X-Twilio-Signature"] == independent_signature(TOKEN, url, got["params"])
+    assert api(lab_tw, "POST", lab_tw.url + "/v1/AuthTokens/Promote").status_code == 200
+    assert callback(lab_tw, "+14155550104", "sms", Body="after").status_code == 200
+    got = receiver.requests[-1]
+    assert got["headers"]["X-Twilio-Signature"] == independent_signature(secondary, url, got["params"])
+    assert got["headers"]["X-Twilio-Signature"] != independent_signature(TOKEN, url, got["params"])

@@ -27,6 +27,7 @@ background threads, through an engine of ``coolify_engine`` (real containers or 
 
 import glob
 import hashlib
+import os
 import hmac
 import json
 import re
@@ -79,6 +80,16 @@ PATCH_ALLOWED = frozenset((
 PATCH_BOOLEANS = frozenset(k for k in PATCH_ALLOWED if k.startswith("is_") or k in (
     "instant_deploy", "health_check_enabled", "force_domain_override", "connect_to_docker_network", "disable_build_cache",
     "include_source_commit_in_build", "inject_build_args_to_dockerfile", "use_build_secrets", "use_build_server"))
+# POST /applications/public: the keys Coolify allows (the OpenAPI spec's request body).
+PUBLIC_ALLOWED = (PATCH_ALLOWED - {"github_app_uuid"}) | frozenset((
+    "project_uuid", "server_uuid", "environment_name", "environment_uuid", "autogenerate_domain", "tags",
+    "is_http_basic_auth_enabled", "http_basic_auth_username", "http_basic_auth_password", "static_image",
+    "health_check_enabled"))
+PUBLIC_STRINGS = frozenset(("name", "description", "domains", "git_repository", "git_branch", "ports_exposes", "health_check_path",
+                            "pre_deployment_command", "post_deployment_command", "pre_deployment_command_container",
+                            "post_deployment_command_container", "git_commit_sha"))
+BUILD_PACKS = ("nixpacks", "static", "dockerfile", "dockercompose")
+PORTS_RE = re.compile(r"^(\d+)(,\d+)*$")
 ENV_ALLOWED = frozenset(("key", "value", "is_preview", "is_literal", "is_multiline", "is_shown_once", "is_runtime",
                          "is_buildtime", "comment"))
 ENV_BOOLEANS = ("is_preview", "is_literal", "is_multiline", "is_shown_once", "is_runtime", "is_buildtime")
@@ -189,6 +200,13 @@ class CoolifyStandIn(StandIn):
         self.concurrent_builds = max(1, int(config.get("concurrent_builds", 2)))
         self.inline_apps = list(config.get("applications") or ())
         self.apps_glob = config.get("applications_glob")
+        # Servers an application can be created on (POST /applications/public): inline, and one
+        # coolify-server.json per lab host next to its coolify-app.json. A server spec is
+        # {"uuid", "name", "ip", "application": {"base_image", "services": [...]}}: what a new
+        # application on that server runs (its containers, volumes and listen addresses).
+        self.inline_servers = list(config.get("servers") or ())
+        self.servers_glob = config.get("servers_glob") or (
+            os.path.join(os.path.dirname(self.apps_glob), "coolify-server.json") if self.apps_glob else None)
         self.engine = make_engine(config)
         self.commits = CommitSource(config.get("commits"))
         self._running = {}
@@ -209,16 +227,21 @@ class CoolifyStandIn(StandIn):
         self.next_id = 1
         self.app_state = {}
         self.slow_deployments = {}
+        self.projects = {}
+        self.created_apps = {}
         self.engine.reset()
 
     def export_state(self):
         return {"deployments": list(self.deployments.values()), "next_id": self.next_id,
-                "app_state": self.app_state, "engine": self.engine.export_state()}
+                "app_state": self.app_state, "engine": self.engine.export_state(),
+                "projects": self.projects, "created_apps": self.created_apps}
 
     def import_state(self, data):
         self.deployments = {d["deployment_uuid"]: d for d in data.get("deployments", [])}
         self.next_id = int(data.get("next_id", 1))
         self.app_state = dict(data.get("app_state") or {})
+        self.projects = dict(data.get("projects") or {})
+        self.created_apps = dict(data.get("created_apps") or {})
         self.engine.import_state(data.get("engine"))
         for dep in self.deployments.values():
             if dep["status"] == IN_PROGRESS:
@@ -287,6 +310,7 @@ class CoolifyStandIn(StandIn):
                     specs[spec["uuid"]] = spec
                 except (OSError, ValueError, KeyError, TypeError) as exc:
                     print("coolify: skipping app spec %s: %s" % (path, exc), file=sys.stderr)
+        specs.update(self.created_apps)
         return specs
 
     def _state(self, spec):
@@ -337,7 +361,9 @@ class CoolifyStandIn(StandIn):
             "limits_cpus": "0", "limits_cpuset": None, "limits_cpu_shares": 1024, "status": self.engine.status(app),
             "preview_url_template": "{{pr_id}}.{{domain}}", "max_restart_count": 10,
             "destination_type": "App\\Models\\StandaloneDocker", "destination_id": 0, "source_id": 0, "private_key_id": None,
-            "environment_id": 1, "dockerfile": None, "dockerfile_location": "/Dockerfile", "custom_labels": None,
+            "environment_id": app.get("environment_id", 1), "dockerfile": None,
+            "pre_deployment_command": None, "pre_deployment_command_container": None, "post_deployment_command": None,
+            "post_deployment_command_container": None, "dockerfile_location": "/Dockerfile", "custom_labels": None,
             "redirect": "both", "created_at": state["created_at"], "updated_at": state["updated_at"], "deleted_at": None,
             "server_status": True, "settings": settings,
         }
@@ -749,6 +775,10 @@ class CoolifyStandIn(StandIn):
             errors["name"] = ["The name field must be a string."]
         if errors:
             return laravel_validation(errors)
+        if data.get("domains") and not truthy(data.get("force_domain_override", False)):
+            conflict = self._domain_conflicts(data["domains"], own_uuid=app["uuid"])
+            if conflict:
+                return conflict
         state = self._state(app)
         for key, value in data.items():
             if key in ("instant_deploy", "force_domain_override"):
@@ -1011,6 +1041,294 @@ class CoolifyStandIn(StandIn):
                 state["envs"].remove(env)
                 return message("Environment variable deleted.", 200)
         return message("Environment variable not found.", 404)
+
+    # ------------------------------------------------------------------ API: servers, projects, environments
+
+    def _servers(self):
+        """uuid -> server spec, from the configuration and the servers glob (read again on every call)."""
+        servers = {}
+        for spec in self.inline_servers:
+            servers[spec["uuid"]] = spec
+        if self.servers_glob:
+            for path in sorted(glob.glob(self.servers_glob)):
+                try:
+                    with open(path, encoding="utf-8") as handle:
+                        spec = json.load(handle)
+                    servers[spec["uuid"]] = spec
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    print("coolify: skipping server spec %s: %s" % (path, exc), file=sys.stderr)
+        return servers
+
+    @staticmethod
+    def _server_json(spec):
+        return {"id": stable_id(spec["uuid"]), "uuid": spec["uuid"], "name": spec.get("name", spec["uuid"]),
+                "description": spec.get("description"), "ip": spec.get("ip", "127.0.0.1"), "user": spec.get("user", "root"),
+                "port": int(spec.get("port", 22)), "proxy": {"type": "traefik", "status": "running"}, "proxy_type": "traefik",
+                "high_disk_usage_notification_sent": False, "unreachable_notification_sent": False, "unreachable_count": 0,
+                "validation_logs": None, "log_drain_notification_sent": False, "swarm_cluster": None,
+                "settings": {"id": stable_id(spec["uuid"]), "server_id": stable_id(spec["uuid"]), "is_reachable": True,
+                             "is_usable": True, "is_build_server": False}}
+
+    @route("GET", r"/api/v1/servers")
+    def list_servers(self, request):
+        """The servers applications can be created on."""
+        denied = self.authorize(request, "read")
+        return denied or json_response([self._server_json(s) for s in self._servers().values()])
+
+    @route("GET", r"/api/v1/servers/(?P<uuid>[^/]+)")
+    def get_server(self, request):
+        """One server."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        spec = self._servers().get(request.args["uuid"])
+        return json_response(self._server_json(spec)) if spec else message("Server not found.", 404)
+
+    @staticmethod
+    def _env_record_json(project, env):
+        return {"id": env["id"], "uuid": env["uuid"], "name": env["name"], "project_id": project["id"],
+                "description": env.get("description"), "created_at": env["created_at"], "updated_at": env["updated_at"]}
+
+    def _project_json(self, project, with_environments=False):
+        data = {"id": project["id"], "uuid": project["uuid"], "name": project["name"], "description": project.get("description")}
+        if with_environments:
+            data["environments"] = [self._env_record_json(project, e) for e in project["environments"]]
+        return data
+
+    def _new_environment(self, project, name):
+        stamp = now_iso()
+        env = {"id": stable_id(project["uuid"] + ":" + name), "uuid": new_uuid(), "name": name, "description": None,
+               "created_at": stamp, "updated_at": stamp}
+        project["environments"].append(env)
+        return env
+
+    def _find_project(self, request):
+        project = self.projects.get(request.args["uuid"])
+        if project is None:
+            return None, message("Project not found.", 404)
+        return project, None
+
+    @staticmethod
+    def _name_errors(data, allowed):
+        errors = {k: ["This field is not allowed."] for k in data if k not in allowed}
+        if errors:
+            return validation_failed(errors)
+        errors = {}
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors["name"] = ["The name field is required."]
+        elif len(name) > 255:
+            errors["name"] = ["The name field must not be greater than 255 characters."]
+        if "description" in data and data["description"] is not None and not isinstance(data["description"], str):
+            errors["description"] = ["The description field must be a string."]
+        return validation_failed(errors) if errors else None
+
+    @route("GET", r"/api/v1/projects")
+    def list_projects(self, request):
+        """Every project (id, uuid, name, description)."""
+        denied = self.authorize(request, "read")
+        return denied or json_response([self._project_json(p) for p in sorted(self.projects.values(), key=lambda p: p["id"])])
+
+    @route("POST", r"/api/v1/projects")
+    def create_project(self, request):
+        """201 {uuid}; a project starts with the environment ``production``, as Coolify's do."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        bad = self._name_errors(data, ("name", "description"))
+        if bad:
+            return bad
+        uuid = new_uuid()
+        project = {"id": stable_id(uuid), "uuid": uuid, "name": data["name"].strip(), "description": data.get("description"),
+                   "environments": []}
+        self._new_environment(project, "production")
+        self.projects[uuid] = project
+        return json_response({"uuid": uuid}, 201)
+
+    @route("GET", r"/api/v1/projects/(?P<uuid>[^/]+)")
+    def get_project(self, request):
+        """One project with its environments."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        project, missing = self._find_project(request)
+        return missing or json_response(self._project_json(project, with_environments=True))
+
+    @route("DELETE", r"/api/v1/projects/(?P<uuid>[^/]+)")
+    def delete_project(self, request):
+        """Delete an empty project (400 while it holds resources)."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        project, missing = self._find_project(request)
+        if missing:
+            return missing
+        if any(a.get("project_uuid") == project["uuid"] for a in self.created_apps.values()):
+            return message("Project has resources, so it cannot be deleted.", 400)
+        del self.projects[project["uuid"]]
+        return message("Project deleted.", 200)
+
+    @route("GET", r"/api/v1/projects/(?P<uuid>[^/]+)/environments")
+    def list_environments(self, request):
+        """The environments of a project."""
+        denied = self.authorize(request, "read")
+        if denied:
+            return denied
+        project, missing = self._find_project(request)
+        return missing or json_response([self._env_record_json(project, e) for e in project["environments"]])
+
+    @route("POST", r"/api/v1/projects/(?P<uuid>[^/]+)/environments")
+    def create_environment(self, request):
+        """201 {uuid}; 409 when the project has an environment of that name."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        project, missing = self._find_project(request)
+        if missing:
+            return missing
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        bad = self._name_errors(data, ("name",))
+        if bad:
+            return bad
+        if any(e["name"] == data["name"].strip() for e in project["environments"]):
+            return message("Environment with this name already exists.", 409)
+        return json_response({"uuid": self._new_environment(project, data["name"].strip())["uuid"]}, 201)
+
+    # ------------------------------------------------------------------ API: create and delete applications
+
+    @staticmethod
+    def _hosts(domains):
+        """The host names of a comma-separated list of URLs (``https://a.example.com,b.example.com``)."""
+        hosts = []
+        for item in str(domains or "").split(","):
+            item = item.strip().lower()
+            if not item:
+                continue
+            host = item.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+            if host:
+                hosts.append(host)
+        return hosts
+
+    def _domain_conflicts(self, domains, own_uuid=None):
+        """Coolify's 409 body when another application serves one of ``domains``, else None."""
+        conflicts = []
+        for uuid in self._specs():
+            if uuid == own_uuid:
+                continue
+            other = self._app(uuid)
+            fqdn = (other.get("domains") or other.get("fqdn")) if other else None
+            for host in set(self._hosts(domains)) & set(self._hosts(fqdn)):
+                conflicts.append({"domain": host, "resource_name": other.get("name", uuid), "resource_uuid": uuid,
+                                  "resource_type": "application",
+                                  "message": "Domain %s is already in use by application '%s'" % (host, other.get("name", uuid))})
+        if not conflicts:
+            return None
+        return json_response({"message": "Domain conflicts detected. Use force_domain_override=true to proceed.",
+                              "warning": "Using the same domain for multiple resources can cause routing conflicts and "
+                                         "unpredictable behavior.", "conflicts": conflicts}, 409)
+
+    @staticmethod
+    def _create_errors(data):
+        """Laravel's validation of POST /applications/public: None or the 422 Response."""
+        errors = {k: ["This field is not allowed."] for k in data if k not in PUBLIC_ALLOWED}
+        if errors:
+            return validation_failed(errors)
+        for key in ("project_uuid", "server_uuid", "git_repository", "git_branch"):
+            if not isinstance(data.get(key), str) or not data[key].strip():
+                errors[key] = ["The %s field is required." % key.replace("_", " ")]
+        if not data.get("environment_name") and not data.get("environment_uuid"):
+            errors["environment_name"] = ["The environment name field is required when environment uuid is not present."]
+            errors["environment_uuid"] = ["The environment uuid field is required when environment name is not present."]
+        if data.get("build_pack") not in BUILD_PACKS:
+            errors["build_pack"] = ["The selected build pack is invalid." if "build_pack" in data else "The build pack field is required."]
+        ports = data.get("ports_exposes")
+        if data.get("build_pack") != "dockercompose" and not (isinstance(ports, str) and PORTS_RE.match(ports)):
+            errors["ports_exposes"] = ["The ports exposes field format is invalid." if ports else "The ports exposes field is required."]
+        for key, value in data.items():
+            if key in PATCH_BOOLEANS and not is_bool_like(value):
+                errors[key] = ["The %s field must be true or false." % key.replace("_", " ")]
+            elif key in PUBLIC_STRINGS and value is not None and not isinstance(value, str):
+                errors[key] = ["The %s field must be a string." % key.replace("_", " ")]
+        if isinstance(data.get("name"), str) and len(data["name"]) > 255:
+            errors["name"] = ["The name field must not be greater than 255 characters."]
+        return validation_failed(errors) if errors else None
+
+    @route("POST", r"/api/v1/applications/public")
+    def create_public_application(self, request):
+        """Create an application from a public git repository on a server; ``instant_deploy`` queues its first deployment."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        data, bad = incoming_json(request)
+        if bad:
+            return bad
+        bad = self._create_errors(data)
+        if bad:
+            return bad
+        project = self.projects.get(data["project_uuid"])
+        if project is None:
+            return message("Project not found.", 404)
+        wanted = data.get("environment_uuid") or data.get("environment_name")
+        environment = next((e for e in project["environments"] if wanted in (e["uuid"], e["name"])), None)
+        if environment is None:
+            return message("Environment not found.", 404)
+        server = self._servers().get(data["server_uuid"])
+        if server is None:
+            return message("Server not found.", 404)
+        if data.get("domains") and not truthy(data.get("force_domain_override", False)):
+            conflict = self._domain_conflicts(data["domains"])
+            if conflict:
+                return conflict
+        uuid = new_uuid()
+        template = server.get("application") or {}
+        spec = {"uuid": uuid, "name": data.get("name") or "%s:%s" % (data["git_repository"].rstrip("/").rpartition("/")[2], data["git_branch"]),
+                "description": data.get("description"), "fqdn": data.get("domains") or None, "server_name": server.get("name", server["uuid"]),
+                "server_uuid": server["uuid"], "project_uuid": project["uuid"], "environment_id": environment["id"],
+                "environment_name": environment["name"], "git_repository": data["git_repository"], "git_branch": data["git_branch"],
+                "build_pack": data["build_pack"], "base_image": template.get("base_image"),
+                "services": template.get("services") or [], "tags": list(data.get("tags") or ())}
+        self.created_apps[uuid] = spec
+        state = self._state(spec)
+        for key, value in data.items():
+            if key in PATCH_ALLOWED and key not in ("instant_deploy", "force_domain_override", "project_uuid", "server_uuid",
+                                                    "environment_name", "name", "description", "git_repository", "git_branch"):
+                state["overrides"][key] = bool(int(value)) if key in PATCH_BOOLEANS and not isinstance(value, bool) else value
+        if truthy(data.get("instant_deploy", False)):
+            self._queue(self._app(uuid))
+        return json_response({"uuid": uuid}, 201)
+
+    @route("DELETE", APP)
+    def delete_application(self, request):
+        """Stop and remove an application's containers; its volumes too unless ``delete_volumes=false``."""
+        denied = self.authorize(request, "write")
+        if denied:
+            return denied
+        app, missing = self._find_app(request)
+        if missing:
+            return missing
+        delete_volumes = truthy(request.query.get("delete_volumes", "true"))
+        for dep in self.deployments.values():
+            if dep["app_uuid"] == app["uuid"] and dep["status"] in ACTIVE:
+                self._finish(dep, CANCELLED)
+        self.engine.remove(app, _NullContext(), delete_volumes=delete_volumes)
+        if app["uuid"] in self.created_apps:
+            del self.created_apps[app["uuid"]]
+        elif self.apps_glob:
+            # A lab host's own application: forget the spec file that describes it.
+            for path in glob.glob(self.apps_glob):
+                try:
+                    with open(path, encoding="utf-8") as handle:
+                        if json.load(handle).get("uuid") == app["uuid"]:
+                            os.remove(path)
+                except (OSError, ValueError, AttributeError):
+                    continue
+        self.app_state.pop(app["uuid"], None)
+        return message("Application deletion request queued.", 200)
 
 
 class _NullContext(JobContext):

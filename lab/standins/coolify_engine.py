@@ -153,6 +153,10 @@ class Engine:
         """Coolify's ``<state>:<health>`` status of the app."""
         raise NotImplementedError
 
+    def remove(self, app, ctx, delete_volumes=False):
+        """Remove the app's containers and images (DELETE /applications/{uuid}); its volumes only if ``delete_volumes``."""
+        raise NotImplementedError
+
     def rollback_images(self, app):
         """``(current tag or None, [{"tag", "created_at", "is_current"}])``."""
         raise NotImplementedError
@@ -232,6 +236,10 @@ class SimulatedEngine(Engine):
     def stop(self, app, ctx):
         self._app(app)["state"] = "exited"
         ctx.log("Containers stopped.")
+
+    def remove(self, app, ctx, delete_volumes=False):
+        self.apps.pop(app["uuid"], None)
+        ctx.log("Containers removed%s." % (" with their volumes" if delete_volumes else ""))
 
     def status(self, app):
         return self._app(app)["state"]
@@ -496,6 +504,17 @@ class DockerEngine(Engine):
     def stop(self, app, ctx):
         for service in app.get("services") or []:
             self._run(ctx, ["stop", "-t", "10", service["container"]])
+
+    def remove(self, app, ctx, delete_volumes=False):
+        services = app.get("services") or []
+        self._remove(ctx, [s["container"] + suffix for s in services for suffix in ("", "-next", "-previous")])
+        if delete_volumes:
+            volumes = sorted({m["source"] for s in services for m in s.get("mounts") or () if m.get("type", "volume") == "volume"})
+            for volume in volumes:
+                self._run(ctx, ["volume", "rm", "-f", volume], hidden=True)
+        images = _docker(["images", "-q", app["uuid"]], timeout=30).stdout.split()
+        if images:
+            self._run(ctx, ["rmi", "-f"] + sorted(set(images)), hidden=True)
 
     def status(self, app):
         services = app.get("services") or []

@@ -15,14 +15,13 @@ import copy
 import json
 import os
 import socket
-import threading
 
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import DROP, Origin
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'modules', 'fixtures', 'coolify')
 TOKEN = '3|coolifyUNITtokenSECRET0123456789'
@@ -31,7 +30,6 @@ C1 = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
 C2 = 'b2c3d4e5f60718293a4b5c6d7e8f901234567890'
 C3 = 'c3d4e5f60718293a4b5c6d7e8f90123456789012'
 DEP = 'zwkcc8s0g8g04wc8w8so4c44'
-DROP = object()
 
 
 def load(name):
@@ -40,68 +38,48 @@ def load(name):
         return json.load(handle)
 
 
-class ScriptedCoolify(object):
+class ScriptedCoolify(Origin):
     """An HTTP server on loopback that answers Coolify API paths from a script.
 
     ``answer(method, path, *answers)``: each answer is ``(status, body[, headers])`` - body a dict or list
     (sent as JSON), a str (sent as text/html), or DROP (the connection is closed without an answer) -
     used in turn, the last one repeating. Every request is kept in ``requests`` as
     ``(method, path, query dict, JSON body or None, headers dict)``. Unscripted paths answer Coolify's 404.
+    Serves from creation until ``close()``.
     """
 
     def __init__(self):
         self.script = {}
-        self.requests = []
-        server = self
+        Origin.__init__(self, self.answer_from_script)
+        self.__enter__()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
+    @staticmethod
+    def api_path(path):
+        path = urlsplit(path).path
+        return path[len('/api/v1'):] if path.startswith('/api/v1') else path
 
-            def _serve(self):
-                parts = urlsplit(self.path)
-                length = int(self.headers.get('Content-Length') or 0)
-                raw = self.rfile.read(length) if length else b''
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = raw.decode('utf-8', 'replace')
-                path = parts.path[len('/api/v1'):] if parts.path.startswith('/api/v1') else parts.path
-                server.requests.append((self.command, path, dict(parse_qsl(parts.query)), body, dict(self.headers)))
-                answers = server.script.get((self.command, path))
-                if not answers:
-                    answer = (404, {'message': 'Not found.', 'docs': 'https://coolify.io/docs'})
-                elif len(answers) > 1:
-                    answer = answers.pop(0)
-                else:
-                    answer = answers[0]
-                status, payload = answer[0], answer[1]
-                headers = answer[2] if len(answer) > 2 else {}
-                if payload is DROP:
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                if isinstance(payload, (dict, list)):
-                    data, ctype = json.dumps(payload).encode(), 'application/json'
-                else:
-                    data, ctype = str(payload).encode(), 'text/html; charset=UTF-8'
-                self.send_response(status)
-                self.send_header('Content-Type', ctype)
-                self.send_header('Content-Length', str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
+    def record(self, method, path, headers, body):
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = body.decode('utf-8', 'replace')
+        self.requests.append((method, self.api_path(path), dict(parse_qsl(urlsplit(path).query)), parsed, dict(headers)))
 
-            do_GET = do_POST = do_PATCH = do_DELETE = _serve  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = 'http://127.0.0.1:%d' % self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+    def answer_from_script(self, method, path, headers, body):
+        answers = self.script.get((method, self.api_path(path)))
+        if not answers:
+            answer = (404, {'message': 'Not found.', 'docs': 'https://coolify.io/docs'})
+        elif len(answers) > 1:
+            answer = answers.pop(0)
+        else:
+            answer = answers[0]
+        status, payload = answer[0], answer[1]
+        extra = answer[2] if len(answer) > 2 else {}
+        if payload is DROP:
+            return status, {}, DROP
+        if isinstance(payload, (dict, list)):
+            return status, dict({'Content-Type': 'application/json'}, **extra), json.dumps(payload)
+        return status, dict({'Content-Type': 'text/html; charset=UTF-8'}, **extra), str(payload)
 
     def answer(self, method, path, *answers):
         self.script[(method, path)] = list(answers)
@@ -115,8 +93,7 @@ class ScriptedCoolify(object):
         return [c for c in self.calls() if not c.startswith('GET ')]
 
     def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.__exit__(None, None, None)
 
 
 def standard_app(server, version='4.3.10', app=None, history=None):

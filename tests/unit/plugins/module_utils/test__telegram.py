@@ -289,7 +289,7 @@ def test_module_utils_has_no_module_logic():
 
 @pytest.mark.parametrize('keep_path', [True, False], ids=['token-in-new-path', 'other-path'])
 def test_a_redirect_to_another_origin_takes_neither_token_nor_secret(keep_path):
-    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin, redirect_to
     with Origin() as other:
         target = (lambda path: other.url + path) if keep_path else other.url + '/elsewhere'
         with Origin(redirect_to(target, 307)) as api:

@@ -429,7 +429,7 @@ def test_without_requests(monkeypatch):
 
 # --------------------------------------------------------------------------- redirects: credentials stay with their origin
 
-from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to  # noqa: E402
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin, redirect_to  # noqa: E402
 
 CREDENTIAL_HEADERS = {'Authorization': 'Bearer ' + COOLIFY_TOKEN, 'X-Telegram-Bot-Api-Secret-Token': 'hookSECRET-1',
                       'X-Custom-Key': 'customSECRET-2'}

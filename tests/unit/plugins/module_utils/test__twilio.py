@@ -277,7 +277,7 @@ def test_send_webhook_to_the_sample_app(sample_app):
 
 # ---------------------------------------------------------------------------- next_page_uri stays on the API's origin
 
-from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin  # noqa: E402
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin  # noqa: E402
 
 
 def paged_api(next_page_uri):

@@ -6,64 +6,39 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
-import threading
-
-try:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-except ImportError:  # pragma: no cover - Python 2 is not a controller Python
-    BaseHTTPRequestHandler = ThreadingHTTPServer = None
-
 import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.conftest import RecordingClock
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import app_health
 
 
-class FakeApp(object):
+class FakeApp(Origin):
     """A health endpoint whose answers change over time: a list of (status, body) used in turn."""
 
     def __init__(self):
         self.health = [(200, {'status': 'ok', 'version': '1.0.0', 'checks': {'db': {'status': 'ok'}}})]
         self.version = '{"version": "1.0.0"}'
         self.calls = 0
-        app = self
+        Origin.__init__(self, self.answer_app)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # pylint: disable=invalid-name
-                if self.path == '/health':
-                    status, body = app.health[min(app.calls, len(app.health) - 1)]
-                    app.calls += 1
-                    payload = json.dumps(body).encode() if not isinstance(body, bytes) else body
-                elif self.path == '/version':
-                    status, payload = 200, app.version.encode()
-                else:
-                    status, payload = 404, b'{}'
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer_app(self, method, path, headers, body):
+        json_type = {'Content-Type': 'application/json'}
+        if path == '/health':
+            status, answer = self.health[min(self.calls, len(self.health) - 1)]
+            self.calls += 1
+            return status, json_type, answer
+        if path == '/version':
+            return 200, json_type, self.version
+        return 404, json_type, b'{}'
 
 
 @pytest.fixture
 def fake_app():
-    app = FakeApp()
-    yield app
-    app.close()
+    with FakeApp() as app:
+        yield app
 
 
 def run_module(args):
@@ -132,7 +107,7 @@ def test_body_that_is_not_json(fake_app, results):
 
 def test_a_redirect_to_another_origin_is_followed_without_credentials(results):
     """A health endpoint may move (http to https, another port); user:password@ of the URL stays with its origin."""
-    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin, redirect_to
 
     def healthy(method, path, headers, body):
         return 200, {}, {'status': 'ok', 'checks': {'disk': {'status': 'ok'}}}

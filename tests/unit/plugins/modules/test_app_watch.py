@@ -11,14 +11,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import threading
 import time
-
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import docker
 import pytest
 
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import app_watch
@@ -28,35 +26,19 @@ HEALTHY = (200, {'status': 'ok', 'checks': {'app': {'status': 'ok'}}})
 FAILING = (503, {'status': 'failing', 'checks': {'app': {'status': 'failed', 'reason': 'release marked unhealthy'}}})
 
 
-class FakeApp(object):
+class FakeApp(Origin):
     """A health endpoint answering each (status, body) of `answers` in turn, the last one forever."""
 
     def __init__(self):
         self.answers = [HEALTHY]
         self.calls = 0
-        app = self
+        Origin.__init__(self, self.answer_health)
+        self.url = self.origin + '/health'
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # pylint: disable=invalid-name
-                status, body = app.answers[min(app.calls, len(app.answers) - 1)]
-                app.calls += 1
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d/health' % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer_health(self, method, path, headers, body):
+        status, answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        return status, {}, answer
 
 
 class FakeDocker(object):
@@ -95,9 +77,8 @@ class FakeDocker(object):
 
 @pytest.fixture
 def fake_app():
-    app = FakeApp()
-    yield app
-    app.close()
+    with FakeApp() as app:
+        yield app
 
 
 class FrozenClock(object):

@@ -13,10 +13,9 @@ import socket
 import ssl
 import threading
 
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.module_utils import _check_results, _fleet_probes
@@ -27,58 +26,36 @@ TOKEN = '7100000001:AAsecretpart_0123456789abcdefghij'
 NOW = 1795456200
 
 
-class FakeFleet(object):
+class FakeFleet(Origin):
     """/health, /hook (401 without the secret) and the Bot API's getWebhookInfo for TOKEN; records what came."""
 
     def __init__(self, barrier=None):
         self.posts, self.hosts = [], []
         self.health = {'status': 'ok', 'version': '1.4.2', 'checks': {'db': {'status': 'ok'}}}
-        fleet = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # pylint: disable=invalid-name
-                fleet.hosts.append(self.headers.get('Host'))
-                if barrier is not None:
-                    barrier.wait()
-                return self.answer(200, fleet.health)
-
-            def do_POST(self):  # pylint: disable=invalid-name
-                body = json.loads(self.rfile.read(int(self.headers.get('Content-Length') or 0)) or b'{}')
-                if self.path == '/bot%s/getWebhookInfo' % TOKEN:
-                    return self.answer(200, {'ok': True, 'result': {'url': 'https://app.example.com/hook', 'pending_update_count': 3}})
-                if self.path.startswith('/bot'):
-                    return self.answer(401, {'ok': False, 'error_code': 401, 'description': 'Unauthorized'})
-                fleet.posts.append(body)
-                if self.headers.get('X-Telegram-Bot-Api-Secret-Token') != SECRET:
-                    return self.answer(401, {'error': 'bad secret token'})
-                return self.answer(200, {})
-
-            def answer(self, status, body):
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.barrier = barrier
+        Origin.__init__(self, self.answer_fleet)
         self.port = self.server.server_address[1]
-        self.url = 'http://127.0.0.1:%d' % self.port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer_fleet(self, method, path, headers, body):
+        if method == 'GET':
+            self.hosts.append(headers.get('Host'))
+            if self.barrier is not None:
+                self.barrier.wait()
+            return 200, {}, self.health
+        if path == '/bot%s/getWebhookInfo' % TOKEN:
+            return 200, {}, {'ok': True, 'result': {'url': 'https://app.example.com/hook', 'pending_update_count': 3}}
+        if path.startswith('/bot'):
+            return 401, {}, {'ok': False, 'error_code': 401, 'description': 'Unauthorized'}
+        self.posts.append(json.loads(body or b'{}'))
+        if headers.get('X-Telegram-Bot-Api-Secret-Token') != SECRET:
+            return 401, {}, {'error': 'bad secret token'}
+        return 200, {}, {}
 
 
 @pytest.fixture
 def fleet():
-    fake = FakeFleet()
-    yield fake
-    fake.close()
+    with FakeFleet() as fake:
+        yield fake
 
 
 def host_probes(fleet, name, **extra):
@@ -125,12 +102,9 @@ def test_the_results_are_those_of_the_single_modules(fleet, results):
 def test_the_probes_run_at_the_same_time(results):
     """Four health probes meet at a barrier in the server: run one after the other, the first would wait there alone and fail."""
     barrier = threading.Barrier(4, timeout=5)
-    fake = FakeFleet(barrier)
-    try:
+    with FakeFleet(barrier) as fake:
         probes = [{'name': 'web%d' % i, 'health': {'url': fake.url + '/health'}} for i in range(4)]
         assert run_main(fleet_probes.main, {'probes': probes, 'workers': 4, 'timeout': 10}) == 0
-    finally:
-        fake.close()
     assert all(found['health']['healthy'] for found in results[0]['by_host'].values()), results[0]
     assert not barrier.broken
 

@@ -8,12 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import threading
-
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import telegram_bot_probe
@@ -21,43 +19,24 @@ from ansible_collections.clawd.ops.plugins.modules import telegram_bot_probe
 SECRET = 'lab-secret-123'
 
 
-class FakeBot(object):
+class FakeBot(Origin):
     """POST /hook records an update and answers it (401 without the secret)."""
 
     def __init__(self):
         self.updates = []
-        bot = self
+        Origin.__init__(self, self.answer_update)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # pylint: disable=invalid-name
-                update = json.loads(self.rfile.read(int(self.headers['Content-Length'])))
-                bot.updates.append(update)
-                if self.headers.get('X-Telegram-Bot-Api-Secret-Token') != SECRET:
-                    return self.answer(401, {'error': 'bad secret token'})
-                return self.answer(200, {})
-
-            def answer(self, status, body):
-                payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer_update(self, method, path, headers, body):
+        self.updates.append(json.loads(body))
+        if headers.get('X-Telegram-Bot-Api-Secret-Token') != SECRET:
+            return 401, {}, {'error': 'bad secret token'}
+        return 200, {}, {}
 
 
 @pytest.fixture
 def bot():
-    fake = FakeBot()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeBot() as fake:
+        yield fake
 
 
 def test_probe_times_the_answer(bot, results):
@@ -89,7 +68,7 @@ def test_nothing_sent_in_check_mode(bot, results):
 
 
 def test_the_secret_never_follows_a_redirect_to_another_origin(results):
-    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin, redirect_to
     with Origin() as other:
         with Origin(redirect_to(other.url + '/hook', 307)) as webhook:
             assert run_main(telegram_bot_probe.main, {'url': webhook.url + '/hook', 'secret_token': SECRET, 'retries': 0}) == 1
@@ -101,7 +80,7 @@ def test_the_secret_never_follows_a_redirect_to_another_origin(results):
 
 
 def test_a_redirect_within_the_webhook_origin_is_followed(results):
-    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin
+    from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin
 
     def answer(method, path, headers, body):
         if path == '/hook':

@@ -8,9 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import threading
 
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,6 +18,7 @@ pytest.importorskip('requests')
 # pylint: disable=wrong-import-position
 from standins.twilio import signature  # noqa: E402 (lab/ is put on sys.path by tests/unit/conftest.py)
 
+from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin  # noqa: E402
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main  # noqa: E402
 from ansible_collections.clawd.ops.plugins.modules import twilio_webhook_probe  # noqa: E402
 
@@ -29,46 +28,27 @@ NUMBER = '+14155550100'
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response><Say>hi</Say></Response>'
 
 
-class FakeApp(object):
-    """Answers every request with ``answer`` (status, body) when the signature is right, 403 otherwise; records each request."""
+class FakeApp(Origin):
+    """Answers every request with ``reply`` (status, body) when the signature is right, 403 otherwise; records each
+    request with its form and whether it was signed right."""
 
     def __init__(self):
-        self.requests = []
-        self.answer = (200, TWIML)
-        app = self
+        self.reply = (200, TWIML)
+        Origin.__init__(self, self.answer_callback)
 
-        class Handler(BaseHTTPRequestHandler):
-            def handle_any(self):
-                length = int(self.headers.get('Content-Length') or 0)
-                form = dict(parse_qsl(self.rfile.read(length).decode())) if length else {}
-                url = app.url + self.path
-                expected = signature(TOKEN, url, form) if self.command == 'POST' else signature(TOKEN, url)
-                app.requests.append({'method': self.command, 'path': self.path, 'form': form, 'headers': dict(self.headers),
-                                     'signed': self.headers.get('X-Twilio-Signature') == expected})
-                status, body = app.answer if app.requests[-1]['signed'] else (403, '{"error": "invalid Twilio signature"}')
-                payload = body.encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'application/xml')
-                self.send_header('Content-Length', str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = handle_any  # noqa: N815 (http.server's names)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = 'http://127.0.0.1:%d' % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer_callback(self, method, path, headers, body):
+        form = dict(parse_qsl(body.decode())) if body else {}
+        url = self.url + path
+        expected = signature(TOKEN, url, form) if method == 'POST' else signature(TOKEN, url)
+        self.requests[-1].update(form=form, signed=headers.get('X-Twilio-Signature') == expected)
+        status, text = self.reply if self.requests[-1]['signed'] else (403, '{"error": "invalid Twilio signature"}')
+        return status, {'Content-Type': 'application/xml'}, text
 
 
 @pytest.fixture(name='fake')
 def fake_fixture():
-    app = FakeApp()
-    yield app
-    app.server.shutdown()
-    app.server.server_close()
+    with FakeApp() as app:
+        yield app
 
 
 def run(results, **args):
@@ -130,14 +110,14 @@ def test_credentials_in_the_url_go_as_basic_auth_and_stay_out_of_the_signature_a
 
 
 def test_200_without_twiml_fails(fake, results):
-    fake.answer = (200, '{"ok": true}')
+    fake.reply = (200, '{"ok": true}')
     code, out = run(results, sms_url=fake.url + '/sms')
     assert code == 1 and out['sms']['status'] == 200 and out['sms']['twiml'] is False
     assert 'HTTP 200 without TwiML' in out['sms']['error'] and '{"ok": true}' in out['msg']
 
 
 def test_a_5xx_is_not_repeated(fake, results):
-    fake.answer = (503, 'busy')
+    fake.reply = (503, 'busy')
     code, out = run(results, voice_url=fake.url + '/voice')
     assert code == 1 and out['voice']['error'] == 'HTTP 503: busy'
     assert len(fake.requests) == 1
@@ -172,7 +152,7 @@ def test_bad_options(results, args, text):
 
 @pytest.mark.parametrize('userinfo', ['', 'twilio:hookPASS@'], ids=['signature', 'signature-and-basic-auth'])
 def test_the_signature_and_credentials_never_follow_a_redirect_to_another_origin(results, userinfo):
-    from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.origin_servers import Origin, redirect_to
+    from ansible_collections.clawd.ops.tests.unit.plugins.fake_http import Origin, redirect_to
     with Origin() as other:
         with Origin(redirect_to(other.url + '/twilio/voice', 307)) as app:
             url = app.url.replace('http://', 'http://' + userinfo) + '/twilio/voice'

@@ -1,27 +1,35 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Two origins on loopback for redirect tests: a scripted server, and "the other origin" that records everything it gets."""
+"""The one fake HTTP server of the plugin tests: an origin on loopback whose answers a test scripts, recording every
+request it gets (the app, bot or API under test, or "the other origin" of the redirect tests)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import socket
 import threading
 
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+#: A payload that makes the origin close the connection without answering.
+DROP = object()
 
 
 class Origin(object):
     """A threaded HTTP server on 127.0.0.1 (ephemeral port) that records each request (method, path, headers, body).
 
     ``answer(method, path, headers, body) -> (status, headers, body)`` decides the answer; the default answers
-    200 with ``{"ok": true}``. Use as a context manager.
+    200 with ``{"ok": true}``. A body that is not bytes or text is sent as JSON; a body of ``DROP`` closes the
+    connection without an answer. ``record`` keeps each request (a subclass may keep another shape). Use as a
+    context manager.
     """
 
     def __init__(self, answer=None):
         self.requests = []
-        self.answer = answer or (lambda method, path, headers, body: (200, {}, {'ok': True}))
+        self.respond = answer or (lambda method, path, headers, body: (200, {}, {'ok': True}))
         origin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,9 +38,12 @@ class Origin(object):
             def handle_any(self):
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length) if length else b''
-                origin.requests.append({'method': self.command, 'path': self.path, 'headers': dict(self.headers.items()),
-                                        'body': body.decode('utf-8', 'replace')})
-                status, headers, payload = origin.answer(self.command, self.path, self.headers, body)
+                origin.record(self.command, self.path, self.headers, body)
+                status, headers, payload = origin.respond(self.command, self.path, self.headers, body)
+                if payload is DROP:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if not isinstance(payload, (bytes, str)):
                     payload = json.dumps(payload)
                     headers = dict({'Content-Type': 'application/json'}, **headers)
@@ -62,6 +73,11 @@ class Origin(object):
     def __exit__(self, *exc_info):
         self.server.shutdown()
         self.server.server_close()
+
+    def record(self, method, path, headers, body):
+        """Keep a request as ``{method, path, headers, body}`` in ``requests``."""
+        self.requests.append({'method': method, 'path': path, 'headers': dict(headers.items()),
+                              'body': body.decode('utf-8', 'replace')})
 
     def everything(self):
         """All the text this origin received (paths, headers, bodies)."""

@@ -14,7 +14,9 @@ Configuration: a list of bots, or an object ``{"tokens": [...], ...settings}``. 
   as Telegram; a quicker call gets 429 with ``retry_after`` 1).
 
 Methods: getMe, setWebhook, deleteWebhook, getWebhookInfo, getUpdates (409 while a webhook is
-set), sendMessage. Parameters come as query string, form, multipart (certificate upload) or JSON.
+set; ``offset`` confirms earlier updates, ``limit``, ``timeout`` long polling, ``allowed_updates``),
+sendMessage (``reply_markup`` with an inline keyboard), answerCallbackQuery, editMessageText.
+Parameters come as query string, form, multipart (certificate upload) or JSON.
 
 Lab endpoints: ``GET/DELETE /_lab/telegram/messages`` (what sendMessage sent),
 ``GET /_lab/telegram/webhooks`` (webhook state per bot id, the secret as a sha256 only), and
@@ -22,6 +24,14 @@ Lab endpoints: ``GET/DELETE /_lab/telegram/messages`` (what sendMessage sent),
 (or ``"text"`` [+ ``"chat_id"``] instead of ``update`` for a Message update): the update is POSTed
 to the bot's webhook as Telegram does (secret header, pending updates first, failures recorded in
 getWebhookInfo, a reply carrying a method executed). Deliveries go to loopback addresses only.
+``POST /_lab/telegram/revoke`` ``{"token": "..."}`` does what BotFather's /revoke does: the token
+answers 401 Unauthorized from then on and ``{"token": "<new>"}`` serves the same bot (its webhook
+stays); ``POST /_lab/telegram/unrevoke`` ``{"token_id": <bot id>}`` undoes the revocations of a bot
+(a test's cleanup). Both are kept in the state.
+``POST /_lab/telegram/press`` ``{"token_id": <bot id>, "chat_id": ..., "message_id": ..., "data": "<callback_data>",
+"user": {"id": ..., "username": ...}}`` presses an inline button of a message the bot sent, as that user: a
+``callback_query`` update joins the bot's queue (getUpdates, or the webhook's next delivery).
+``GET /_lab/telegram/sent`` lists the messages bots sent with their ids, reply markup and edits.
 """
 
 import hashlib
@@ -31,6 +41,7 @@ import http.client
 import ipaddress
 import json
 import re
+import secrets as secrets_module
 import socket
 import ssl
 import threading
@@ -54,6 +65,13 @@ UPDATE_TYPES = (
 # What an empty allowed_updates list (and the initial state) subscribes to.
 DEFAULT_UPDATES = tuple(t for t in UPDATE_TYPES if t not in ("chat_member", "message_reaction", "message_reaction_count"))
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# getUpdates: at most this many seconds of long polling per call (Telegram suggests up to 50), and the limit range.
+MAX_POLL_SECONDS = 50
+UPDATES_LIMIT = 100
+CALLBACK_DATA_MAX = 64
+NOT_MODIFIED = ("message is not modified: specified new message content and reply markup are exactly the same as a current "
+                "content and reply markup of the message")
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 
 
 def ok(result, description=None):
@@ -126,12 +144,15 @@ class TelegramStandIn(StandIn):
             "deletewebhook": self.delete_webhook,
             "getwebhookinfo": self.get_webhook_info,
             "getupdates": self.get_updates,
+            "answercallbackquery": self.answer_callback_query,
+            "editmessagetext": self.edit_message_text,
         }
+        self._updates_arrived = threading.Condition(self.lock)
         self._delivery_lock = threading.Lock()
         self._next_set_time = {}
 
     def secrets(self):
-        secrets = list(self.bots)
+        secrets = list(self.bots) + list(getattr(self, "reissued", {}))
         with self.lock:
             for webhook in getattr(self, "webhooks", {}).values():
                 if webhook.get("secret_token"):
@@ -144,10 +165,16 @@ class TelegramStandIn(StandIn):
         self.webhooks = {}
         self.next_update_id = 10000
         self._next_set_time = {}
+        self.revoked = {}     # sha256 of a revoked token -> bot id
+        self.reissued = {}    # token BotFather-style /revoke gave -> bot
+        self.sent = {}
+        self.callback_queries = {}
+        self.next_query_id = 1
 
     def export_state(self):
-        return {"messages": self.messages, "next_message_id": self.next_message_id, "webhooks": self.webhooks,
-                "next_update_id": self.next_update_id}
+        return {"revoked": self.revoked, "reissued": self.reissued, "messages": self.messages, "next_message_id": self.next_message_id, "webhooks": self.webhooks,
+                "next_update_id": self.next_update_id, "sent": self.sent, "callback_queries": self.callback_queries,
+                "next_query_id": self.next_query_id}
 
     def import_state(self, data):
         self.messages = list(data.get("messages", []))
@@ -158,6 +185,11 @@ class TelegramStandIn(StandIn):
             state.update({k: v for k, v in webhook.items() if k in state})
             self.webhooks[str(bot_id)] = state
         self.next_update_id = int(data.get("next_update_id", 10000))
+        self.revoked = dict(data.get("revoked") or {})
+        self.reissued = dict(data.get("reissued") or {})
+        self.sent = dict(data.get("sent") or {})
+        self.callback_queries = dict(data.get("callback_queries") or {})
+        self.next_query_id = int(data.get("next_query_id", 1))
 
     def webhook(self, bot):
         """The webhook state of a bot (created on first use)."""
@@ -218,6 +250,7 @@ class TelegramStandIn(StandIn):
         if not isinstance(text, str) or not text.strip():
             return error(400, "Bad Request: message text is empty")
         reply_to = _reply_to(params)
+        markup = _reply_markup(params.get("reply_markup"))
         message = {
             "message_id": self.next_message_id,
             "from": dict(bot),
@@ -225,9 +258,57 @@ class TelegramStandIn(StandIn):
             "date": int(time.time()),
             "text": text,
         }
+        if markup:
+            message["reply_markup"] = markup
         self.next_message_id += 1
         self.messages.append({"chat_id": chat_id, "text": text, "reply_to_message_id": reply_to})
+        self.sent[_sent_key(bot, chat_id, message["message_id"])] = dict(message)
         return ok(message)
+
+    def edit_message_text(self, bot, params):
+        """editMessageText of a message the bot sent to chat_id: the edited Message ("message is not modified" if same)."""
+        if params.get("inline_message_id"):
+            raise BadRequest("MESSAGE_ID_INVALID")
+        chat_id = _chat_id(params.get("chat_id"))
+        if chat_id in (None, ""):
+            raise BadRequest("chat_id is empty")
+        try:
+            message_id = int(params.get("message_id"))
+        except (TypeError, ValueError):
+            raise BadRequest("message identifier is not specified") from None
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest("message text is empty")
+        markup = _reply_markup(params.get("reply_markup"))
+        message = self.sent.get(_sent_key(bot, chat_id, message_id))
+        if message is None:
+            raise BadRequest("message to edit not found")
+        if text == message["text"] and (markup or None) == (message.get("reply_markup") or None):
+            raise BadRequest(NOT_MODIFIED)
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        if markup and markup.get("inline_keyboard"):
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        message.setdefault("edits", 0)
+        message["edits"] += 1
+        return ok({k: v for k, v in message.items() if k != "edits"})
+
+    def answer_callback_query(self, bot, params):
+        """answerCallbackQuery: True once per query of this bot (a query answered or unknown is "too old")."""
+        query_id = _text(params.get("callback_query_id"))
+        if not query_id:
+            raise BadRequest("query_id is empty" if "callback_query_id" not in params else "QUERY_ID_INVALID")
+        query = self.callback_queries.get(query_id)
+        if query is None or query["bot_id"] != bot["id"] or query["answered"]:
+            raise BadRequest(QUERY_INVALID)
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise BadRequest("MESSAGE_TOO_LONG")
+        query["answered"] = True
+        query["answer"] = {"text": None if text is None else str(text), "show_alert": _bool(params.get("show_alert"))}
+        return ok(True)
 
     def set_webhook(self, bot, params):
         """setWebhook: validate, then "Webhook was set" or "Webhook is already set" (an empty url deletes)."""
@@ -304,13 +385,31 @@ class TelegramStandIn(StandIn):
             info["allowed_updates"] = list(webhook["allowed_updates"])
         return ok(info)
 
-    def get_updates(self, bot, _params):
-        """getUpdates: 409 while a webhook is set, else the pending updates (which are then forgotten)."""
+    def get_updates(self, bot, params):
+        """getUpdates: 409 while a webhook is set. An ``offset`` confirms (forgets) every update below it, a negative one
+        keeps the last -offset; up to ``limit`` updates (1-100) of the ``allowed_updates`` types, waiting up to ``timeout``
+        seconds for one (long polling, the lock released while waiting)."""
         webhook = self.webhook(bot)
         if webhook["url"]:
             return error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
-        updates, webhook["pending"] = webhook["pending"], []
-        return ok(updates)
+        offset = _int_param(params.get("offset"), 0)
+        limit = min(max(_int_param(params.get("limit"), UPDATES_LIMIT), 1), UPDATES_LIMIT)
+        timeout = min(max(_int_param(params.get("timeout"), 0), 0), MAX_POLL_SECONDS)
+        allowed = _allowed_updates(params.get("allowed_updates"))
+        if allowed is not None:
+            webhook["allowed_updates"] = allowed or None
+        deadline = time.monotonic() + timeout
+        while True:
+            if offset > 0:
+                webhook["pending"] = [u for u in webhook["pending"] if int(u.get("update_id", 0)) >= offset]
+            elif offset < 0:
+                webhook["pending"] = webhook["pending"][offset:]
+            wanted = webhook["allowed_updates"] or DEFAULT_UPDATES
+            updates = [u for u in webhook["pending"] if any(t in u for t in wanted)][:limit]
+            remaining = deadline - time.monotonic()
+            if updates or remaining <= 0:
+                return ok(updates)
+            self._updates_arrived.wait(remaining)
 
     # ------------------------------------------------------------------ lab
 
@@ -398,12 +497,91 @@ class TelegramStandIn(StandIn):
                         "pending_update_count": pending})
         return json_response(outcome)
 
+    @route("GET", r"/_lab/telegram/sent")
+    def lab_sent(self, _request):
+        """Messages bots sent (sendMessage), as Message objects with their reply markup and edits, in order."""
+        with self.lock:
+            return json_response(sorted(self.sent.values(), key=lambda m: m["message_id"]))
+
+    @route("POST", r"/_lab/telegram/press")
+    def lab_press(self, request):
+        """Press an inline button of a message a bot sent, as a given user: a callback_query update for the bot."""
+        try:
+            data = request.json()
+        except ValueError:
+            return json_response({"error": "body is not JSON"}, 400)
+        if not isinstance(data, dict):
+            return json_response({"error": "body must be a JSON object"}, 400)
+        user = data.get("user") if isinstance(data.get("user"), dict) else {"id": data.get("user_id")}
+        if not isinstance(user.get("id"), int) or isinstance(user.get("id"), bool):
+            return json_response({"error": "user.id (an integer) is required"}, 400)
+        with self.lock:
+            bot = self._find_bot(data)
+            if bot is None:
+                return json_response({"error": "no such bot (give token_id or username)"}, 404)
+            message = self.sent.get(_sent_key(bot, _chat_id(data.get("chat_id")), data.get("message_id")))
+            if message is None:
+                return json_response({"error": "bot %s sent no message %s to chat %s" % (bot["id"], data.get("message_id"),
+                                                                                          data.get("chat_id"))}, 404)
+            buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            if not any(b.get("callback_data") == data.get("data") for b in buttons):
+                return json_response({"error": "message %s has no button with callback_data %r" % (message["message_id"], data.get("data"))}, 409)
+            query_id = "%d%08d" % (bot["id"] % 100000, self.next_query_id)
+            self.next_query_id += 1
+            sender = {"id": user["id"], "is_bot": False, "first_name": str(user.get("first_name") or user.get("username") or "Lab user")}
+            if user.get("username"):
+                sender["username"] = str(user["username"])
+            update = {"update_id": self.next_update_id, "callback_query": {
+                "id": query_id, "from": sender, "message": {k: v for k, v in message.items() if k != "edits"},
+                "chat_instance": str(int(hashlib.sha1(("%s:%s" % (bot["id"], message["chat"]["id"])).encode()).hexdigest()[:15], 16)), "data": data["data"],
+            }}
+            self.next_update_id += 1
+            self.callback_queries[query_id] = {"bot_id": bot["id"], "answered": False, "answer": None}
+            self.webhook(bot)["pending"].append(update)
+            self._updates_arrived.notify_all()
+            self._save_state()
+        return json_response({"ok": True, "update_id": update["update_id"], "callback_query_id": query_id})
+
+    @route("GET", r"/_lab/telegram/callback_queries")
+    def lab_callback_queries(self, _request):
+        """Callback queries by id: whether the bot answered them, and how."""
+        with self.lock:
+            return json_response(dict(self.callback_queries))
+
     def _issued_token(self, bot_id):
         digest = hashlib.sha256(("%s:%s" % (self.token_issuer_key, bot_id)).encode("utf-8")).hexdigest()
         return "%s:AA%s" % (bot_id, digest[:33])
 
+    @route("POST", r"/_lab/telegram/revoke")
+    def lab_revoke(self, request):
+        """BotFather's /revoke: the token is refused from now on; a new token serves the same bot."""
+        data = _json_object(request)
+        token = str(data.get("token", ""))
+        bot = self._bot_for_token(token) if token else None
+        if bot is None:
+            return json_response({"error": "no such token (or already revoked)"}, 404)
+        self.revoked[hashlib.sha256(token.encode("utf-8")).hexdigest()] = bot["id"]
+        self.reissued.pop(token, None)
+        new = "%s:AA%s" % (bot["id"], secrets_module.token_urlsafe(25)[:33])
+        self.reissued[new] = dict(bot)
+        return json_response({"token": new})
+
+    @route("POST", r"/_lab/telegram/unrevoke")
+    def lab_unrevoke(self, request):
+        """Undo every revocation of a bot: its earlier tokens work again, the tokens /revoke gave do not."""
+        bot_id = str(_json_object(request).get("token_id", ""))
+        if not bot_id.isdigit():
+            return json_response({"error": "give token_id (the bot id)"}, 400)
+        self.revoked = {k: v for k, v in self.revoked.items() if str(v) != bot_id}
+        self.reissued = {k: v for k, v in self.reissued.items() if str(v["id"]) != bot_id}
+        return json_response({"restored": int(bot_id)})
+
     def _bot_for_token(self, token):
-        """The bot a token belongs to: a configured one, or one the lab's issuer key vouches for."""
+        """The bot a token belongs to: a configured one, or one the lab's issuer key vouches for; none once revoked."""
+        if hashlib.sha256(token.encode("utf-8")).hexdigest() in self.revoked:
+            return None
+        if token in self.reissued:
+            return self.reissued[token]
         bot = self.bots.get(token)
         if bot is None and self.token_issuer_key:
             bot_id = token.split(":", 1)[0]
@@ -564,6 +742,15 @@ def _bool(value):
     return str(value or "").strip().lower() in ("true", "1", "yes")
 
 
+def _json_object(request):
+    """The JSON object body of a control request ({} when it is not one)."""
+    try:
+        data = request.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _secret_token(value):
     secret = "" if value is None or isinstance(value, dict) else str(value)
     if secret:
@@ -637,6 +824,53 @@ def _chat_id(value):
     if isinstance(value, bool):
         return None
     return value
+
+
+def _sent_key(bot, chat_id, message_id):
+    return "%s:%s:%s" % (bot["id"], chat_id, message_id)
+
+
+def _int_param(value, default):
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value).strip()) if not isinstance(value, bool) else int(value)
+    except ValueError:
+        raise BadRequest("invalid integer value specified") from None
+
+
+def _reply_markup(value):
+    """An InlineKeyboardMarkup (the only markup the lab's bots send) checked as Telegram does; None when absent."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BadRequest("can't parse reply keyboard markup JSON object") from None
+    if not isinstance(value, dict):
+        raise BadRequest("can't parse reply keyboard markup JSON object")
+    if "inline_keyboard" not in value:
+        return value  # reply keyboards and the like: kept as given
+    rows = value["inline_keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise BadRequest("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array of Arrays")
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                raise BadRequest("can't parse inline keyboard button: Text must be non-empty")
+            if not button["text"]:
+                raise BadRequest("can't parse inline keyboard button: Text must be non-empty")
+            kinds = [k for k in ("url", "callback_data", "web_app", "login_url", "switch_inline_query",
+                                 "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
+                                 "callback_game", "pay") if k in button]
+            if len(kinds) != 1:
+                raise BadRequest("can't parse inline keyboard button: InlineKeyboardButton must have exactly one optional field")
+            if "callback_data" in button:
+                data = button["callback_data"]
+                if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_MAX:
+                    raise BadRequest("BUTTON_DATA_INVALID")
+    return {"inline_keyboard": rows}
 
 
 def _reply_to(params):

@@ -107,6 +107,10 @@ def error_cause(status, body, fallback):
             value = errors[key]
             text = '; '.join(str(v) for v in value) if isinstance(value, list) else str(value)
             parts.append('%s: %s' % (key, text))
+    conflicts = data.get('conflicts')
+    if isinstance(conflicts, list):
+        # 409 "Domain conflicts detected.": say which domain and which resource holds it.
+        parts.extend(str(c.get('message') or c.get('domain')) for c in conflicts if isinstance(c, dict))
     return 'HTTP %d: %s' % (status, ': '.join(parts))
 
 
@@ -610,6 +614,48 @@ class CoolifyClient:
             if left <= 0:
                 return seen, True
             sleep(min(next(waits), left))
+
+    # ------------------------------------------------------------------ projects, environments, servers, applications
+
+    def projects(self):
+        return self._json('list projects', 'GET', 'projects', kind=list)
+
+    def project(self, uuid):
+        """A project with its ``environments``."""
+        return self._json('read project %s' % uuid, 'GET', 'projects/%s' % uuid)
+
+    def create_project(self, name, description=None):
+        """POST /projects; returns the new project's uuid. Not repeated after a 5xx (it may have created it)."""
+        body = {'name': name}
+        if description is not None:
+            body['description'] = description
+        data = self._json('create project %s' % name, 'POST', 'projects', json=body, expected=(201,), retry=False)
+        return data.get('uuid')
+
+    def delete_project(self, uuid, name=None):
+        return self._json('delete project %s' % (name or uuid), 'DELETE', 'projects/%s' % uuid, retry=True)
+
+    def create_environment(self, project_uuid, name):
+        """POST /projects/{uuid}/environments; returns the new environment's uuid."""
+        data = self._json('create environment %s in project %s' % (name, project_uuid), 'POST', 'projects/%s/environments' % project_uuid,
+                          json={'name': name}, expected=(201,), retry=False)
+        return data.get('uuid')
+
+    def servers(self):
+        return self._json('list servers', 'GET', 'servers', kind=list)
+
+    def create_application(self, fields, name=None):
+        """POST /applications/public (a public git repository); returns the new application's uuid.
+
+        Not repeated after a 5xx or a lost answer: Coolify may have created it, and a repeat would make a second one."""
+        what = 'create application %s' % (name or fields.get('name') or fields.get('git_repository'))
+        data = self._json(what, 'POST', 'applications/public', json=fields, expected=(201,), retry=False)
+        return data.get('uuid')
+
+    def delete_application(self, uuid, delete_volumes=False, name=None):
+        """DELETE /applications/{uuid}: its containers go; its volumes too only when ``delete_volumes``."""
+        params = {'delete_volumes': 'true' if delete_volumes else 'false', 'delete_configurations': 'true', 'docker_cleanup': 'true'}
+        return self._json('delete application %s' % (name or uuid), 'DELETE', 'applications/%s' % uuid, params=params, retry=True)
 
     def close(self):
         self.transport.close()

@@ -23,6 +23,12 @@ description:
   - The C(run_id) is E(CLAWD_RUN_ID) when the environment sets it (a wrapper or AWX can), else a new UUID4 that the
     plugin puts into E(CLAWD_RUN_ID) of the controller process at playbook start, so tasks can read it with
     C(lookup('ansible.builtin.env', 'CLAWD_RUN_ID')) and pass it to M(clawd.ops.run_ledger) and M(clawd.ops.deploy_lock).
+  - 'Who ran it: C(run_by) holds AWX''s job id, job template, launching user and schedule when the run comes from AWX
+    or Tower (the C(awx_*) and C(tower_*) extra vars they set: C(awx_job_id), C(awx_job_template_name), C(awx_user_name),
+    C(awx_schedule_name)...), else the controller user; C(who) says it in one line. The plugin exports it as JSON in
+    E(CLAWD_RUN_BY) at play start, and M(clawd.ops.run_ledger) adds it to the records the roles write.'
+  - With O(s3_url), each record is also written as one S3 object (see M(clawd.ops.run_ledger)), so the ledger
+    outlives the controller (an AWX job's container is gone when the job ends).
   - Writing the ledger never breaks a run; a failure is shown as a warning.
   - Enable it with C(callbacks_enabled = clawd.ops.ledger) in C(ansible.cfg) or E(ANSIBLE_CALLBACKS_ENABLED).
 author:
@@ -37,9 +43,20 @@ options:
     ini:
       - section: callback_ledger
         key: path
+  s3_url:
+    description:
+      - Where the durable copy of each record goes, V(s3://bucket) or V(s3://bucket/prefix); unset, none.
+      - boto3 reads the credentials and the endpoint from the usual C(AWS_*) environment variables.
+    type: str
+    env:
+      - name: CLAWD_LEDGER_S3_URL
+    ini:
+      - section: callback_ledger
+        key: s3_url
 '''
 
 import getpass
+import json
 import os
 import socket
 import time
@@ -49,11 +66,14 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import (
+    RUN_BY_ENV,
     append_record,
     build_record,
     is_secret_key,
     iso,
+    put_s3_record,
     resolve_path,
+    run_by,
     utc_now,
 )
 from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
@@ -111,7 +131,11 @@ class CallbackModule(CallbackBase):
             manager = play.get_variable_manager()
             if manager is not None:
                 self.extra_vars = dict(manager.extra_vars or {})
+            os.environ[RUN_BY_ENV] = json.dumps(self._run_by(), sort_keys=True, default=str)
         self._safely('note the play start', play_start)
+
+    def _run_by(self):
+        return run_by(self.extra_vars, _user(), socket.gethostname())
 
     def _note_failure(self, result, unreachable=False):
         task = result._task
@@ -148,12 +172,15 @@ class CallbackModule(CallbackBase):
         failed = any(h['failed'] or h['unreachable'] for h in hosts.values())
         ended = utc_now()
         cli = context.CLIARGS
+        by = self._run_by()
         return {
             'kind': 'playbook',
             'playbook': self.playbook,
             'plays': self.plays,
             'user': _user(),
             'controller': socket.gethostname(),
+            'who': by['who'],
+            'run_by': by,
             'started': iso(self.started),
             'ended': iso(ended),
             'duration': round(time.monotonic() - self.started_monotonic, 3),
@@ -173,6 +200,17 @@ class CallbackModule(CallbackBase):
         path = resolve_path(self.get_option('path'))
         append_record(path, record)
         self._display.vvv('clawd.ops.ledger: run %s recorded in %s' % (self.run_id, path))
+        return record
+
+    def _copy_to_s3(self, record):
+        url = self.get_option('s3_url')
+        if url and record is not None:
+            key = put_s3_record(url, record)
+            self._display.vvv('clawd.ops.ledger: run %s copied to %s as %s' % (self.run_id, url, key))
 
     def v2_playbook_on_stats(self, stats):
-        self._safely('write the run ledger', self._write, stats)
+        record = self._safely('write the run ledger', self._write, stats)
+        if record is None:  # the file could not be written: the S3 copy still can
+            record = self._safely('build the ledger record', lambda: build_record(self._record(stats), run_id=self.run_id,
+                                                                                  secrets=self._secrets()))
+        self._safely('copy the run ledger record to S3', self._copy_to_s3, record)

@@ -3,12 +3,18 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The run ledger: a JSONL file on the controller, one redacted record per line.
+"""The run ledger: a JSONL file on the controller, one redacted record per line, and its durable copies.
 
 Used by the run_ledger and run_ledger_info modules (delegated to localhost) and by the ledger
 callback plugin. Appends take an exclusive flock on the file and fsync it; the file is created
 0600 in a parent folder created 0700. Every record is redacted before it is written: values of
 keys that look secret become ``***`` and every known secret value is masked wherever it appears.
+
+The controller's file goes with the controller (an AWX job's container is gone when the job ends):
+with an S3 URL (``s3://bucket/prefix``, $CLAWD_LEDGER_S3_URL) every record is also one S3 object,
+``<prefix><yyyy>/<mm>/<dd>/<recorded_at>-<kind>-<host>-<digest>.json``, which later runs read back.
+``run_by`` says who ran it: AWX's job, template, user and schedule (its ``awx_*``/``tower_*``
+variables), else the controller's user.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +22,7 @@ __metaclass__ = type
 
 import datetime
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -32,6 +39,14 @@ SECRET_WORDS = ('token', 'secret', 'password', 'passwd', 'passphrase', 'key', 'a
 SECRET_SUFFIXES = ('token', 'secret', 'password', 'passwd', 'apikey')
 _KEY_PARTS = re.compile(r'[^a-z0-9]+')
 FILTERS = ('kind', 'host', 'result', 'commit', 'version', 'app', 'run_id')
+S3_ENV = 'CLAWD_LEDGER_S3_URL'
+RUN_BY_ENV = 'CLAWD_RUN_BY'
+# What AWX (and Tower, as tower_*) tells a job about itself, as extra vars; kept in run_by['awx'].
+# The user's e-mail and names are left out: a person's details are not a run's record.
+AWX_FIELDS = ('job_id', 'job_template_id', 'job_template_name', 'job_launch_type', 'user_id', 'user_name',
+              'schedule_id', 'schedule_name', 'workflow_job_id', 'workflow_job_name', 'project_revision',
+              'inventory_name', 'execution_node')
+_KEY_SAFE = re.compile(r'[^A-Za-z0-9_.-]+')
 
 
 class LedgerError(Exception):
@@ -176,6 +191,131 @@ def read_records(path=None, last=None, since=None, **filters):
             if _matches(record, filters, since):
                 records.append(record)
     records.reverse()
+    if last is not None:
+        records = records[:max(int(last), 0)]
+    return records, skipped
+
+
+def run_by(variables, user, controller):
+    """Who ran this: AWX's job, template, user and schedule when its awx_*/tower_* variables are set, else the user.
+
+    Returns via (awx or controller), user (AWX's launching user; None for a scheduled job), process_user,
+    controller, who (one line for people) and, from AWX, awx (the fields of AWX_FIELDS that are set).
+    """
+    variables = variables or {}
+    awx = {}
+    for field in AWX_FIELDS:
+        for prefix in ('awx_', 'tower_'):
+            value = variables.get(prefix + field)
+            if value not in (None, ''):
+                awx[field] = value if isinstance(value, (int, float, bool)) else str(value)
+                break
+    if 'job_id' not in awx:
+        return {'via': 'controller', 'user': user, 'process_user': user, 'controller': controller,
+                'who': '%s@%s' % (user, controller)}
+    job = 'AWX job %s' % awx['job_id']
+    if awx.get('job_template_name'):
+        job += " '%s'" % awx['job_template_name']
+    if awx.get('user_name'):
+        who = '%s via %s' % (awx['user_name'], job)
+    elif awx.get('schedule_name'):
+        who = "schedule '%s' via %s" % (awx['schedule_name'], job)
+    else:
+        who = job
+    return {'via': 'awx', 'user': awx.get('user_name'), 'process_user': user, 'controller': controller,
+            'who': who, 'awx': awx}
+
+
+def run_by_from_environment(environ=None):
+    """The run_by the ledger callback exported for this run ($CLAWD_RUN_BY), or None."""
+    environ = os.environ if environ is None else environ
+    try:
+        value = json.loads(environ.get(RUN_BY_ENV) or 'null')
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def parse_s3_url(url):
+    """(bucket, prefix) of s3://bucket[/prefix]; the prefix, when there is one, ends with a slash."""
+    match = re.match(r'^s3://([^/]+)/?(.*)$', str(url or ''))
+    if not match:
+        raise LedgerError('The ledger S3 URL must look like s3://bucket or s3://bucket/prefix, got %r' % (url,))
+    prefix = match.group(2).strip('/')
+    return match.group(1), prefix + '/' if prefix else ''
+
+
+def s3_key(prefix, record):
+    """The object key of a record: by day, then recorded_at, kind and host, and a digest of the record."""
+    moment = parse_time(record.get('recorded_at'), required=True).astimezone(datetime.timezone.utc)
+    body = json.dumps(record, sort_keys=True, default=str).encode('utf-8')
+    parts = [moment.strftime('%Y%m%dT%H%M%SZ')] + [_KEY_SAFE.sub('_', str(record.get(name) or '-')).strip('.') or '-'
+                                                  for name in ('kind', 'host')]
+    return '%s%s/%s-%s.json' % (prefix, moment.strftime('%Y/%m/%d'), '-'.join(parts), hashlib.sha256(body).hexdigest()[:12])
+
+
+def s3_client(client=None):
+    """A boto3 S3 client from the environment (AWS_* variables, AWS_ENDPOINT_URL), or the one given."""
+    if client is not None:
+        return client
+    try:
+        import boto3
+    except ImportError:
+        raise LedgerError('the ledger S3 copy needs the boto3 Python library')
+    return boto3.client('s3')
+
+
+def _s3_error(exc):
+    response = getattr(exc, 'response', None) or {}
+    error = response.get('Error') or {}
+    if error.get('Code'):
+        return '%s: %s' % (error.get('Code'), error.get('Message') or '')
+    return str(exc)
+
+
+def put_s3_record(url, record, client=None):
+    """Write one already built record as one S3 object under the URL's prefix. Returns its key."""
+    bucket, prefix = parse_s3_url(url)
+    key = s3_key(prefix, record)
+    body = (json.dumps(record, sort_keys=True, default=str, ensure_ascii=False) + '\n').encode('utf-8')
+    try:
+        s3_client(client).put_object(Bucket=bucket, Key=key, Body=body, ContentType='application/json')
+    except LedgerError:
+        raise
+    except Exception as exc:  # botocore's errors, without importing botocore here
+        raise LedgerError('Failed to write the ledger record to s3://%s/%s: %s' % (bucket, key, _s3_error(exc)))
+    return key
+
+
+def read_s3_records(url, last=None, since=None, client=None, **filters):
+    """Records under the URL's prefix that match the filters (as read_records), newest first, and the unreadable count."""
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise LedgerError('Unknown ledger filters: %s' % ', '.join(sorted(unknown)))
+    bucket, prefix = parse_s3_url(url)
+    since = parse_time(since, epoch=True, required=True) if since not in (None, '') else None
+    records, skipped = [], 0
+    try:
+        client = s3_client(client)
+        keys = []
+        for page in client.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(item['Key'] for item in page.get('Contents') or () if item['Key'].endswith('.json'))
+        for key in sorted(keys):
+            raw = client.get_object(Bucket=bucket, Key=key)['Body'].read()
+            try:
+                record = json.loads(raw.decode('utf-8'))
+            except ValueError:
+                skipped += 1
+                continue
+            if not isinstance(record, dict):
+                skipped += 1
+            elif _matches(record, filters, since):
+                records.append(record)
+    except LedgerError:
+        raise
+    except Exception as exc:  # botocore's errors
+        raise LedgerError('Failed to read the ledger from s3://%s/%s: %s' % (bucket, prefix, _s3_error(exc)))
+    records.sort(key=lambda r: str(r.get('recorded_at') or ''), reverse=True)
     if last is not None:
         records = records[:max(int(last), 0)]
     return records, skipped

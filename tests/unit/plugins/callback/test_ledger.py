@@ -143,3 +143,54 @@ def test_path_comes_from_clawd_ledger_path(tmp_path, monkeypatch):
 def records_at(path):
     with open(str(path)) as handle:
         return [json.loads(line) for line in handle]
+
+
+AWX_JOB = {'awx_job_id': 42, 'awx_job_template_name': 'clawd deploy', 'awx_user_name': 'alice',
+           'awx_schedule_name': 'weekday mornings', 'awx_job_launch_type': 'scheduled'}
+
+
+def test_an_awx_job_is_named_and_exported_to_the_modules(callback, tmp_path, monkeypatch):
+    monkeypatch.delenv('CLAWD_RUN_BY', raising=False)
+    stats = drive(callback, dict(AWX_JOB, deploy_version='1.4.2'))
+    exported = json.loads(os.environ['CLAWD_RUN_BY'])
+    callback.v2_playbook_on_stats(stats)
+    (record,) = records(tmp_path)
+    assert record['run_by'] == exported
+    assert record['run_by']['via'] == 'awx' and record['run_by']['user'] == 'alice'
+    assert record['run_by']['awx']['job_id'] == 42 and record['run_by']['awx']['schedule_name'] == 'weekday mornings'
+    assert record['who'] == "alice via AWX job 42 'clawd deploy'"
+    monkeypatch.delenv('CLAWD_RUN_BY')
+
+
+def test_a_terminal_run_names_the_controller_user(callback, tmp_path, monkeypatch):
+    monkeypatch.delenv('CLAWD_RUN_BY', raising=False)
+    callback.v2_playbook_on_stats(drive(callback))
+    (record,) = records(tmp_path)
+    assert record['run_by']['via'] == 'controller' and record['run_by']['user'] == ledger._user()
+    assert record['who'] == '%s@%s' % (ledger._user(), record['controller'])
+    monkeypatch.delenv('CLAWD_RUN_BY')
+
+
+def test_each_run_is_also_an_s3_object_even_when_the_file_cannot_be_written(tmp_path, monkeypatch):
+    boto3 = pytest.importorskip('boto3')
+    moto = pytest.importorskip('moto')
+    for name, value in (('AWS_ACCESS_KEY_ID', 'testing'), ('AWS_SECRET_ACCESS_KEY', 'testing'), ('AWS_DEFAULT_REGION', 'us-east-1')):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv('AWS_ENDPOINT_URL', raising=False)
+    monkeypatch.setattr(context, 'CLIARGS', {})
+    monkeypatch.setenv('CLAWD_LEDGER_S3_URL', 's3://ledger/clawd')
+    blocker = tmp_path / 'file'
+    blocker.write_text('')
+    with moto.mock_aws():
+        s3 = boto3.client('s3', region_name='us-east-1')
+        s3.create_bucket(Bucket='ledger')
+        display = Display()
+        plugin = make_plugin(display, str(blocker / 'ledger.jsonl'))
+        plugin.v2_playbook_on_stats(drive(plugin, dict(AWX_JOB, api_token=SECRET)))
+        keys = [item['Key'] for item in s3.list_objects_v2(Bucket='ledger')['Contents']]
+        assert len(keys) == 1 and keys[0].startswith('clawd/') and '-playbook-' in keys[0]
+        body = s3.get_object(Bucket='ledger', Key=keys[0])['Body'].read().decode('utf-8')
+    assert json.loads(body)['run_by']['awx']['job_id'] == 42
+    assert SECRET not in body
+    assert [w.split(':')[1].strip() for w in display.warnings] == ['could not write the run ledger (the run goes on)']
+    monkeypatch.delenv('CLAWD_RUN_BY', raising=False)

@@ -263,7 +263,7 @@ def split_stamp(line):
 def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, max_bytes=DEFAULT_MAX_BYTES, not_found=()):
     """Feed the summary the lines of one container logged from start (epoch seconds) to now; bounded (see the file doc).
 
-    api needs inspect_container(name) and logs(name, stdout=, stderr=, stream=, timestamps=, tail=, since=, until=).
+    api needs inspect_container(name) and logs(name, stdout=, stderr=, stream=, follow=, timestamps=, tail=, since=).
     """
     try:
         state = api.inspect_container(name)
@@ -272,27 +272,30 @@ def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, 
         return
     summary.container(name, state)
     after = int(start * 1e9)   # Docker's since is whole seconds (the SDK before 6.0 refuses floats): drop the earlier ones
-    stream = api.logs(name, stdout=True, stderr=True, stream=True, timestamps=True, tail=max_lines,
-                      since=int(math.floor(start)), until=int(math.ceil(now)))
-    lines = 0
+    before = int(now * 1e9)    # no until: Docker takes the tail before it applies until, which would hide a cut
+    stream = api.logs(name, stdout=True, stderr=True, stream=True, follow=False, timestamps=True, tail=max_lines,
+                      since=int(math.floor(start)))
+    received = 0
     try:
         for line, reason in bounded_lines(stream, max_bytes):
             if reason:
                 summary.cut_short(name, reason)
                 break
-            nanos, text = split_stamp(line)
-            if nanos is not None and nanos < after:
-                continue
-            if lines >= max_lines:
+            if received >= max_lines:
                 summary.cut_short(name, 'more than %d lines (max_lines); the rest was not read' % max_lines)
                 break
-            lines += 1
+            received += 1
+            nanos, text = split_stamp(line)
+            if nanos is not None and nanos > before:
+                break  # written after the window ended: the log is read to its end at the start, not followed
+            if nanos is not None and nanos < after:
+                continue
             summary.add_line(name, text, nanos)
     finally:
         close = getattr(stream, 'close', None)
         if close is not None:
             close()
-    if lines >= max_lines and name not in summary.cut:
+    if received >= max_lines and name not in summary.cut:
         summary.cut_short(name, 'the newest %d lines (max_lines) were read; older lines of the window were not' % max_lines)
 
 

@@ -352,7 +352,10 @@ def execute(client, plan):
 
         def prune():
             until = plan['build_cache'].get('until')
-            answer.update(client.api.prune_builds(filters={'until': until} if until and until != '0h' else None) or {})
+            if until and until != '0h':
+                answer.update(client.api.prune_builds(filters={'until': until}) or {})
+            else:  # no keyword: the Docker SDK before 6.0 (Debian bookworm's 5.0.3) takes no filters
+                answer.update(client.api.prune_builds() or {})
         if attempt('build cache', '', prune):
             removed['build_cache_bytes'] = answer.get('SpaceReclaimed') or 0
     return removed, errors

@@ -248,6 +248,8 @@ def main():
     params = module.params
     if params['log_max_age_days'] < 0 or params['container_min_age_hours'] < 0:
         module.fail_json(msg='log_max_age_days and container_min_age_hours must be 0 or more')
+    if params['keep_archives'] < 1:
+        module.fail_json(msg='keep_archives must be 1 or more: the newest archive is never deleted')
     if len(set(params['steps'])) != len(params['steps']):
         module.fail_json(msg='steps: each step at most once, not %s' % ', '.join(params['steps']))
     engine, problem = _engine(params)

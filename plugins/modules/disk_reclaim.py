@@ -101,7 +101,9 @@ options:
     type: int
     default: 3
   docker_root:
-    description: Docker's data root, to tell whether the Docker steps can free space on the filesystem of O(path).
+    description:
+      - Docker's data root, to tell whether the Docker steps can free space on the filesystem of O(path). When it is not
+        a folder here (the engine runs elsewhere) or empty, the Docker steps run whatever the filesystem.
     type: path
     default: /var/lib/docker
   docker_host:

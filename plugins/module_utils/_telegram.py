@@ -76,18 +76,20 @@ class TelegramClient:
         """``text`` without the token or any other secret of this client."""
         return redact(text, self._secrets)
 
-    def call(self, method, params=None, files=None):
+    def call(self, method, params=None, files=None, retry=True, timeout=None):
         """Call a Bot API method; return ``(result, description)`` or raise TelegramError.
 
-        Every call here is safe to repeat (reads, or webhook settings that end the same however
-        often they are sent), so 502/503/504 and dropped connections are retried as well as 429.
+        Reads and webhook settings end the same however often they are sent, so by default 502/503/504
+        and dropped connections are retried as well as 429; ``retry=False`` (a message sent) repeats a
+        call only after a 429, which Telegram did not carry out. ``timeout``: seconds for this call only.
         """
         path = '/bot%s/%s' % (self.token, method)
+        extra = {'timeout': timeout} if timeout is not None else {}
         try:
             if files:
-                response = self._transport.post(path, data=_form(params or {}), files=files, retry=True, expected=None)
+                response = self._transport.post(path, data=_form(params or {}), files=files, retry=retry, expected=None, **extra)
             else:
-                response = self._transport.post(path, json=params or {}, retry=True, expected=None)
+                response = self._transport.post(path, json=params or {}, retry=retry, expected=None, **extra)
         except TransportError as exc:
             raise TelegramError(self.redact(str(exc)), status=exc.status)
         try:
@@ -134,6 +136,41 @@ class TelegramClient:
         """deleteWebhook; returns Telegram's description."""
         params = {'drop_pending_updates': True} if drop_pending_updates else {}
         return self.call('deleteWebhook', params)[1]
+
+    def send_message(self, chat_id, text, reply_markup=None):
+        """sendMessage (not repeated after a dropped connection: the message may have gone); returns the Message."""
+        params = {'chat_id': chat_id, 'text': text}
+        if reply_markup is not None:
+            params['reply_markup'] = reply_markup
+        return self.call('sendMessage', params, retry=False)[0]
+
+    def get_updates(self, offset=None, timeout=0, allowed_updates=None, limit=None):
+        """getUpdates, long polling for up to ``timeout`` seconds; updates below ``offset`` are confirmed (forgotten)."""
+        params = {'timeout': int(timeout)}
+        if offset is not None:
+            params['offset'] = offset
+        if allowed_updates is not None:
+            params['allowed_updates'] = list(allowed_updates)
+        if limit is not None:
+            params['limit'] = limit
+        # The HTTP call outlives the long poll by a margin.
+        return self.call('getUpdates', params, timeout=int(timeout) + 10)[0]
+
+    def answer_callback_query(self, callback_query_id, text=None, show_alert=False):
+        """answerCallbackQuery: the notification the pressing user sees."""
+        params = {'callback_query_id': callback_query_id}
+        if text:
+            params['text'] = text
+        if show_alert:
+            params['show_alert'] = True
+        return self.call('answerCallbackQuery', params)[0]
+
+    def edit_message_text(self, chat_id, message_id, text, reply_markup=None):
+        """editMessageText of a message the bot sent; returns the edited Message."""
+        params = {'chat_id': chat_id, 'message_id': message_id, 'text': text}
+        if reply_markup is not None:
+            params['reply_markup'] = reply_markup
+        return self.call('editMessageText', params)[0]
 
     def describe_bot(self, username=None):
         """How errors name the bot: ``bot @username`` when known, else ``bot <id>`` (the id is no secret)."""

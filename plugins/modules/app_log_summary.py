@@ -14,12 +14,12 @@ version_added: 0.1.0
 description:
   - Reads the log lines that O(containers) wrote over the last O(since) through the Docker Engine API and sorts each line
     into one kind, the first that matches, in this order; the extra O(patterns) come first.
-  - C(oom_killed) (the kernel's OOM killer, Docker's C(OOMKilled), a runtime's out-of-memory error);
+  - "C(oom_killed) (the kernel's OOM killer, Docker's C(OOMKilled), a runtime's out-of-memory error);
     C(unauthorized_upstream) (an upstream API refused our key or token, for example C(getMe failed: HTTP 401 Unauthorized),
     C(invalid api key)); C(rate_limit) (C(rate limit), C(429), C(too many requests)); C(unauthorized) (a request that was
-    refused to a caller, a C(401) or C(forbidden) that is not upstream); C(exception) (a traceback, C(SomeError: ...));
-    C(error) (C(ERROR), C(CRITICAL), C(FATAL)). The C(rate_limit), C(unauthorized) and C(error) patterns are the categories
-    that M(clawd.ops.app_watch) and M(clawd.ops.host_checks) count.
+    refused to a caller, a C(401) or C(forbidden) that is not upstream, like the sample app's C(unauthorized request rejected));
+    C(exception) (a traceback, C(SomeError: ...)); C(error) (C(ERROR), C(CRITICAL), C(FATAL)). The C(rate_limit),
+    C(unauthorized) and C(error) patterns are the categories that M(clawd.ops.app_watch) and M(clawd.ops.host_checks) count."
   - A container is OOM killed when Docker's state says C(OOMKilled) or one of its lines in the window is an OOM kill.
   - Bounded whatever the log holds; at most O(max_lines) lines per container (the newest), at most O(max_bytes) bytes read
     per container, each line cut to 4096 bytes before it is judged. RV(truncated) and RV(cut) say when a log was cut; the
@@ -72,11 +72,9 @@ options:
     elements: str
     default: []
   docker_host:
-    description: The Docker Engine API to read, C(unix://) or C(tcp://).
+    description: The Docker Engine API to read, C(unix://) or C(tcp://). Defaults to the environment variable C(DOCKER_HOST) when it is set.
     type: str
     default: unix:///var/run/docker.sock
-    env:
-      - name: DOCKER_HOST
 notes:
   - The kinds are meant to tell causes apart; RV(error_lines) counts every line of any kind, RV(counts) each kind.
 seealso:

@@ -42,7 +42,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - Returns the plan and changes nothing; each step's RV(steps[].estimated_bytes) comes from the engine's sizes and the
+      - Returns the plan and changes nothing; each step's C(estimated_bytes) in RV(steps) comes from the engine's sizes and the
         files' allocated sizes, and the later steps are marked as those the target would be reached before.
       - Image sizes are their unique bytes, so the estimate of C(dangling_images) is a lower bound.
   diff_mode:
@@ -107,11 +107,9 @@ options:
     type: path
     default: /var/lib/docker
   docker_host:
-    description: The Docker Engine API, C(unix://) or C(tcp://).
+    description: The Docker Engine API, C(unix://) or C(tcp://). Defaults to the environment variable C(DOCKER_HOST) when it is set.
     type: str
     default: unix:///var/run/docker.sock
-    env:
-      - name: DOCKER_HOST
 notes:
   - Never runs C(docker system prune -a --volumes), which deletes data.
 seealso:

@@ -20,6 +20,11 @@ starts them (a cancel ends the wait at once: the engine never runs, the running 
 Coolify slower than a caller's wait; ``GET`` lists what is pending, ``DELETE`` forgets it. Per application, so
 that callers sharing one stand-in do not slow each other down; ``POST /_lab/reset`` forgets it too.
 
+Lab endpoint: ``POST /_lab/coolify/tokens`` ``{"token": "<id>|<secret>", "abilities": [...]}`` adds an API token
+of a test's own (Coolify makes tokens only in its UI); ``DELETE`` with ``{"token"}`` revokes it as an operator
+deleting it in the UI does (401 Unauthenticated. from then on). Configured tokens cannot be revoked (409).
+Added tokens are kept in the state.
+
 Abilities work as in Coolify's ApiAbility middleware: ``root`` grants everything, otherwise the
 route's ability must be listed exactly. Deployments run one at a time per application in
 background threads, through an engine of ``coolify_engine`` (real containers or simulated).
@@ -212,7 +217,7 @@ class CoolifyStandIn(StandIn):
         self._running = {}
 
     def secrets(self):
-        values = set(self.tokens)
+        values = set(self.tokens) | set(getattr(self, "lab_tokens", {}))
         with self.lock:
             for spec in self._specs().values():
                 values.update(str(v) for v in (spec.get("environment_variables") or {}).values())
@@ -223,6 +228,7 @@ class CoolifyStandIn(StandIn):
     # ------------------------------------------------------------------ state
 
     def reset_state(self):
+        self.lab_tokens = {}
         self.deployments = {}
         self.next_id = 1
         self.app_state = {}
@@ -232,11 +238,12 @@ class CoolifyStandIn(StandIn):
         self.engine.reset()
 
     def export_state(self):
-        return {"deployments": list(self.deployments.values()), "next_id": self.next_id,
+        return {"lab_tokens": self.lab_tokens, "deployments": list(self.deployments.values()), "next_id": self.next_id,
                 "app_state": self.app_state, "engine": self.engine.export_state(),
                 "projects": self.projects, "created_apps": self.created_apps}
 
     def import_state(self, data):
+        self.lab_tokens = dict(data.get("lab_tokens") or {})
         self.deployments = {d["deployment_uuid"]: d for d in data.get("deployments", [])}
         self.next_id = int(data.get("next_id", 1))
         self.app_state = dict(data.get("app_state") or {})
@@ -257,7 +264,7 @@ class CoolifyStandIn(StandIn):
         token = request.bearer_token()
         if token is None:
             return None
-        for known, granted in self.tokens.items():
+        for known, granted in list(self.tokens.items()) + list(getattr(self, "lab_tokens", {}).items()):
             if hmac.compare_digest(known.encode("utf-8"), token.encode("utf-8")):
                 return granted
         return None
@@ -683,6 +690,28 @@ class CoolifyStandIn(StandIn):
                               "status": CANCELLED})
 
     # ------------------------------------------------------------------ lab
+
+    @route("POST", r"/_lab/coolify/tokens")
+    def lab_add_token(self, request):
+        """Add an API token of a test's own: {token, abilities}."""
+        data = _lab_object(request)
+        token, abilities = data.get("token"), data.get("abilities", ["root"])
+        if not isinstance(token, str) or "|" not in token or not isinstance(abilities, list) or not abilities:
+            return json_response({"error": "give token (<id>|<secret>) and abilities (a list)"}, 400)
+        with self.lock:
+            self.lab_tokens[token] = [str(a) for a in abilities]
+        return json_response({"added": True, "abilities": self.lab_tokens[token]}, 201)
+
+    @route("DELETE", r"/_lab/coolify/tokens")
+    def lab_revoke_token(self, request):
+        """Revoke an added token, as deleting it in Coolify's UI does."""
+        token = _lab_object(request).get("token")
+        with self.lock:
+            if token in self.tokens:
+                return json_response({"error": "a configured token of the lab cannot be revoked"}, 409)
+            if self.lab_tokens.pop(token, None) is None:
+                return json_response({"error": "no such token"}, 404)
+        return json_response({"revoked": True})
 
     @route("POST", r"/_lab/coolify/slow_deployments")
     def lab_slow_deployments(self, request):
@@ -1339,3 +1368,12 @@ class _NullContext(JobContext):
 
     def cancelled(self):
         return False
+
+
+def _lab_object(request):
+    """The JSON object body of a lab request ({} when it is not one)."""
+    try:
+        data = request.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

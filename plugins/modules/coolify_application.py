@@ -16,7 +16,7 @@ description:
     creates it when missing (C(POST /applications/public)), and updates the fields that drifted (C(PATCH /applications/{uuid})).
   - Managed fields are O(domains), O(git_repository), O(git_branch), O(build_pack), O(ports_exposes), O(health_check_path),
     O(pre_deployment_command), O(post_deployment_command) and O(description); a field left unset is not managed.
-  - With O(state=absent) the application is deleted (C(DELETE /applications/{uuid})): its containers are stopped and removed;
+  - With O(state=absent) the application is deleted (C(DELETE /applications/{uuid})); its containers are stopped and removed,
     its volumes are kept unless O(delete_volumes=true). The module then waits until Coolify no longer lists it.
   - Coolify answers 422 with the fields it refuses and 409 when a domain is served by another resource; the module fails with
     those field errors and the conflicting resource in its message.

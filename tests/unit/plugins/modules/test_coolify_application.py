@@ -26,9 +26,17 @@ CONFIG = {
     'servers': [{'uuid': SERVER, 'name': 'tenant-host', 'ip': '127.0.1.9', 'application': {'base_image': 'x', 'services': []}}],
     'commits': {'main': [{'sha': SHA, 'message': 'v1', 'env': {}}]},
 }
-WANTED = {'project_uuid': None, 'server_uuid': SERVER, 'name': 'acme', 'git_repository': 'https://github.com/example/app.git',
+WANTED = {'server_uuid': SERVER, 'name': 'acme', 'git_repository': 'https://github.com/example/app.git',
           'git_branch': 'main', 'build_pack': 'dockerfile', 'ports_exposes': '8080', 'domains': 'https://acme.example.com',
           'health_check_path': '/health', 'pre_deployment_command': 'true', 'post_deployment_command': 'echo done'}
+
+
+def want(project, **changes):
+    """The module's options for the tenant's application in ``project``, with ``changes``."""
+    options = dict(WANTED)
+    options.update(changes)
+    options['project_uuid'] = project
+    return options
 
 
 def test_normalize_and_drift_with_plain_dicts():
@@ -76,7 +84,7 @@ def run(running, check_mode=False, **args):
 
 
 def test_create_four_times_check_real_check_real(standin, project, results):
-    wanted = dict(WANTED, project_uuid=project)
+    wanted = want(project)
     clear_log(standin)
     assert run(standin, check_mode=True, **wanted) == 0
     assert (results[-1]['changed'], results[-1]['created'], results[-1]['uuid']) == (True, True, None)
@@ -105,7 +113,7 @@ def test_create_four_times_check_real_check_real(standin, project, results):
     ('post_deployment_command', 'echo after', 'post_deployment_command'),
 ])
 def test_drift_in_each_managed_field_is_patched(standin, project, results, field, value, read):
-    wanted = dict(WANTED, project_uuid=project)
+    wanted = want(project)
     assert run(standin, **wanted) == 0
     clear_log(standin)
     wanted[field] = value
@@ -121,14 +129,14 @@ def test_drift_in_each_managed_field_is_patched(standin, project, results, field
 
 
 def test_taken_domain_fails_with_the_conflict(standin, project, results):
-    assert run(standin, **dict(WANTED, project_uuid=project, domains='https://taken.example.com')) == 1
+    assert run(standin, **want(project, domains='https://taken.example.com')) == 1
     assert results[-1]['msg'] == ('Failed to create application acme: HTTP 409: Domain conflicts detected. Use force_domain_override=true '
                                   "to proceed.: Domain taken.example.com is already in use by application 'other'")
     assert results[-1]['status_code'] == 409
 
 
 def test_refused_field_fails_with_the_field_error(standin, project, results):
-    assert run(standin, **dict(WANTED, project_uuid=project, ports_exposes='eighty')) == 1
+    assert run(standin, **want(project, ports_exposes='eighty')) == 1
     assert results[-1]['msg'] == ('Failed to create application acme: HTTP 422: Validation failed: '
                                   'ports_exposes: The ports exposes field format is invalid.')
 
@@ -139,14 +147,14 @@ def test_create_needs_server_and_ports(standin, project, results):
 
 
 def test_unknown_environment_fails(standin, project, results):
-    assert run(standin, **dict(WANTED, project_uuid=project, environment='staging')) == 1
+    assert run(standin, **want(project, environment='staging')) == 1
     assert 'project %s has no environment staging' % project in results[-1]['msg']
 
 
 def test_absent_keeps_volumes_unless_asked_and_is_harmless_twice(standin, project, results, monkeypatch):
     removed = []
     monkeypatch.setattr(standin.standin.engine, 'remove', lambda app, ctx, delete_volumes=False: removed.append(delete_volumes))
-    wanted = dict(WANTED, project_uuid=project)
+    wanted = want(project)
     assert run(standin, **wanted) == 0
     uuid = results[-1]['uuid']
     clear_log(standin)

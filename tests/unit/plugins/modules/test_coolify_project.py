@@ -63,7 +63,7 @@ def test_project_four_times_then_an_environment_then_absent(standin, results):
 
 
 def test_same_name_twice_is_refused(standin, results):
-    for _ in range(2):
+    for _attempt in range(2):
         requests.post(standin.url + '/api/v1/projects', json={'name': 'twin'}, headers={'Authorization': 'Bearer ' + ROOT}, timeout=5)
     assert run(standin, name='twin') == 1
     assert results[-1]['msg'].startswith('Failed to find project twin: 2 projects have that name')

@@ -202,6 +202,10 @@ class Config:  # pylint: disable=too-many-instance-attributes,too-few-public-met
         # Twilio webhooks (web role): the auth token signs them, the public URL is what Twilio calls.
         self.twilio_auth_token = _env('TWILIO_AUTH_TOKEN')
         self.public_url = _env('APP_PUBLIC_URL').rstrip('/')
+        # A page behind basic auth (web role) and the upstream API key, both rotated by the operator.
+        self.basic_auth_user = _env('BASIC_AUTH_USER') or 'admin'
+        self.basic_auth_pass = _env('BASIC_AUTH_PASS')
+        self.upstream_key = _env('ANTHROPIC_API_KEY')
         if self.public_url and urlsplit(self.public_url).scheme not in ('http', 'https'):
             raise ConfigError(f'APP_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}')
 
@@ -424,6 +428,8 @@ class Handler(BaseHTTPRequestHandler):
             routes['/'] = {'GET': self.get_index, 'HEAD': self.get_index}
             routes['/twilio/sms'] = {'POST': self.post_twilio_sms}
             routes['/twilio/voice'] = {'POST': self.post_twilio_voice}
+            routes['/private'] = {'GET': self.get_private}
+            routes['/upstream/check'] = {'POST': self.post_upstream_check}
         if role == 'bot':
             routes[self.app.config.webhook_path] = {'POST': self.post_webhook}
         return routes
@@ -516,6 +522,34 @@ class Handler(BaseHTTPRequestHandler):
             f'<body><h1>clawd sample app</h1><p>Version {version}</p></body></html>\n'
         )
         self.send_body(200, page.encode('utf-8'), 'text/html; charset=utf-8')
+
+    def get_private(self) -> None:
+        """GET /private: a page behind basic auth (BASIC_AUTH_USER, BASIC_AUTH_PASS)."""
+        config = self.app.config
+        if not config.basic_auth_pass:
+            self.send_json(503, {'error': 'basic auth is not configured: BASIC_AUTH_PASS is not set'})
+            return
+        given = self.headers.get('Authorization', '')
+        try:
+            decoded = base64.b64decode(given[6:], validate=True).decode('utf-8') if given.startswith('Basic ') else ''
+        except ValueError:
+            decoded = ''
+        expected = f'{config.basic_auth_user}:{config.basic_auth_pass}'
+        if not hmac.compare_digest(decoded.encode('utf-8'), expected.encode('utf-8')):
+            LOG.warning('unauthorized request to /private rejected: bad basic auth credentials')
+            self.send_json(401, {'error': 'authentication required'}, {'WWW-Authenticate': 'Basic realm="clawd"'})
+            return
+        self.send_body(200, b'<!DOCTYPE html>\n<html><body><h1>clawd private page</h1></body></html>\n', 'text/html; charset=utf-8')
+
+    def post_upstream_check(self) -> None:
+        """POST /upstream/check: does the app hold the upstream key whose sha256 is X-Upstream-Key-Sha256? (200, else 409)."""
+        key = self.app.config.upstream_key
+        if not key:
+            self.send_json(503, {'error': 'ANTHROPIC_API_KEY is not set'})
+            return
+        given = self.headers.get('X-Upstream-Key-Sha256', '').strip().lower()
+        match = hmac.compare_digest(given.encode('utf-8'), hashlib.sha256(key.encode('utf-8')).hexdigest().encode('utf-8'))
+        self.send_json(200 if match else 409, {'upstream': 'ANTHROPIC_API_KEY', 'match': match})
 
     def post_webhook(self) -> None:
         """POST <APP_WEBHOOK_PATH>: a Telegram Update."""
@@ -667,6 +701,8 @@ def main() -> int:
     LOG.add_secret(config.telegram_token)
     LOG.add_secret(config.webhook_secret)
     LOG.add_secret(config.twilio_auth_token)
+    LOG.add_secret(config.basic_auth_pass)
+    LOG.add_secret(config.upstream_key)
     app = App(config)
 
     def on_signal(signum, _frame) -> None:

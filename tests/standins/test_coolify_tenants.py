@@ -155,8 +155,8 @@ def test_create_application_then_read_update_delete(cf):
 
 def test_create_application_deploys_on_the_server(cf):
     uuid = project(cf, "tenant-four")
-    resp = call(cf, "POST", "/applications/public", json=app_body(uuid, name="deployed", domains="https://deployed.example.com",
-                                                                   instant_deploy=True))
+    body = app_body(uuid, name="deployed", domains="https://deployed.example.com", instant_deploy=True)
+    resp = call(cf, "POST", "/applications/public", json=body)
     assert resp.status_code == 201
     app_uuid = resp.json()["uuid"]
     assert cf.standin.wait_idle()

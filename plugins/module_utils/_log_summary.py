@@ -185,7 +185,7 @@ class Summary(object):
         self.per_container[name] = {
             'found': True, 'status': fields['status'], 'exit_code': fields['exit_code'], 'restart_count': fields['restart_count'],
             'started_at': fields['started_at'], 'oom_killed': oom, 'total_lines': 0, 'error_lines': 0, 'rate_per_min': 0.0,
-            'kinds': {}, 'truncated': False, 'oldest_line_at': None,
+            'kinds': {}, 'truncated': False, 'oldest_line_at': None, 'created_at': parse_docker_time(str(state.get('Created') or '')),
         }
         if oom:
             self._oom(name)
@@ -219,29 +219,35 @@ class Summary(object):
         self.cut[name] = reason
 
     def _covered(self, record, now):
-        """Seconds the lines of a container cover: the window, or since its oldest line read when it was cut."""
+        """Seconds the lines of a container cover: the window, from the container's creation when it is younger (a
+        release deployed ten minutes ago has ten minutes of lines), from its oldest line read when its lines were cut."""
+        start = self.start
+        if record.get('created_at') is not None:
+            start = max(start, record['created_at'] / 1e9)
         if record.get('truncated') and record.get('oldest_line_at') is not None:
-            return min(self.window, max(now - record['oldest_line_at'] / 1e9, 0.0))
-        return self.window
+            start = max(start, record['oldest_line_at'] / 1e9)
+        return max(now - start, 0.0)
 
     def result(self, now):
         kinds = [{'kind': kind, 'count': count, 'container': self.examples[kind][0],
                   'example': mask_line(self.examples[kind][1], self.secrets)}
                  for kind, count in sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))]
-        covered = self.window
+        covered, rate = 0.0, 0.0
         per_container = {}
         for name, record in self.per_container.items():
-            seconds = self._covered(record, now)
-            covered = min(covered, seconds) if record.get('truncated') else covered
-            record = dict(record, rate_per_min=round(record['error_lines'] * 60.0 / max(seconds, MIN_RATE_WINDOW), 2))
+            seconds = self._covered(record, now) if record['found'] else 0.0
+            container_rate = record['error_lines'] * 60.0 / max(seconds, MIN_RATE_WINDOW)
+            covered, rate = max(covered, seconds), rate + container_rate
+            record = dict(record, rate_per_min=round(container_rate, 2), covered_seconds=round(seconds, 1))
             record.pop('oldest_line_at', None)
+            record.pop('created_at', None)
             per_container[name] = record
         return {
             'window_seconds': round(self.window, 1),
             'covered_seconds': round(covered, 1),
             'total_lines': self.total,
             'error_lines': self.errors,
-            'rate_per_min': round(self.errors * 60.0 / max(covered, MIN_RATE_WINDOW), 2),
+            'rate_per_min': round(rate, 2),
             'kinds': kinds,
             'counts': dict(self.counts),
             'oom_killed': list(self.oom_killed),

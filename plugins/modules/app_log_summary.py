@@ -22,7 +22,7 @@ description:
     C(unauthorized) and C(error) patterns are the categories that M(clawd.ops.app_watch) and M(clawd.ops.host_checks) count."
   - A container is OOM killed when Docker's state says C(OOMKilled) or one of its lines in the window is an OOM kill.
   - Bounded whatever the log holds; at most O(max_lines) lines per container (the newest), at most O(max_bytes) bytes read
-    per container, each line cut to 4096 bytes before it is judged. RV(truncated) and RV(cut) say when a log was cut; the
+    per container, each line cut to 4096 bytes before it is judged. RV(truncated) and RV(cut) say when a log was cut; its
     rate is then taken over the time the lines read cover.
   - Quoted lines are masked (Telegram tokens in C(/bot<token>/), bearer tokens, C(key=...), C(token=...),
     C(password=...), passwords in URLs, every value of O(secrets)) and cut to 200 characters.
@@ -117,7 +117,10 @@ error_lines:
   type: int
   sample: 64
 rate_per_min:
-  description: RV(error_lines) per minute over the window (over the time the lines read cover when a log was cut; at least a minute).
+  description:
+    - Lines of any kind per minute, the sum of each container's rate. A container's rate is taken over the part of the window
+      since it was created (a release deployed ten minutes ago has ten minutes of lines), or since its oldest line read
+      when its lines were cut, and over at least a minute.
   returned: success
   type: float
   sample: 1.07
@@ -148,7 +151,7 @@ upstream_key_rejected:
 per_container:
   description:
     - Per container, C(found), C(status), C(exit_code), C(restart_count), C(started_at), C(oom_killed), C(total_lines),
-      C(error_lines), C(rate_per_min), C(kinds) (count per kind) and C(truncated).
+      C(error_lines), C(rate_per_min), C(covered_seconds), C(kinds) (count per kind) and C(truncated).
   returned: success
   type: dict
   sample: {"claudebox-web": {"found": true, "status": "running", "exit_code": 0, "restart_count": 0, "oom_killed": false,
@@ -176,7 +179,7 @@ window_seconds:
   type: float
   sample: 3600.0
 covered_seconds:
-  description: Seconds the rate is taken over (the window, or less when a log was cut).
+  description: The longest time a container's rate is taken over (the window, or less for young containers and cut logs).
   returned: success
   type: float
   sample: 3600.0

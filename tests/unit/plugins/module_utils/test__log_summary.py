@@ -153,9 +153,9 @@ class FakeEngine(object):
         self.containers = {}
         self.streams = []
 
-    def add(self, name, lines, oom=False, status='running'):
-        """lines: (epoch, text) pairs, oldest first."""
-        self.containers[name] = {'lines': lines, 'state': {'RestartCount': 0, 'State': {
+    def add(self, name, lines, oom=False, status='running', created=None):
+        """lines: (epoch, text) pairs, oldest first; created: epoch of the container's creation (unknown when None)."""
+        self.containers[name] = {'lines': lines, 'state': {'RestartCount': 0, 'Created': stamp(created) if created else None, 'State': {
             'Status': status, 'OOMKilled': oom, 'ExitCode': 137 if oom else 0, 'StartedAt': '2026-03-02T09:00:00Z'}}}
 
     def inspect_container(self, name):
@@ -242,3 +242,15 @@ def test_max_bytes_stops_a_huge_log():
 def test_bad_limits_are_refused():
     with pytest.raises(ls.LogConfigError, match='max_lines and max_bytes'):
         summarize(FakeEngine(), [], max_lines=0)
+
+
+def test_the_rate_of_a_container_younger_than_the_window_is_over_its_life():
+    engine = FakeEngine()
+    # a release deployed five minutes ago logs 6 errors a minute; the old web of the whole hour 1 a minute
+    engine.add('new', [(NOW - 300 + 10 * i, SAMPLE_ERROR) for i in range(30)], created=NOW - 300)
+    engine.add('old', [(NOW - 3600 + 60 * i, SAMPLE_ERROR) for i in range(60)], created=NOW - 86400)
+    result = summarize(engine, ['new', 'old'])
+    assert result['per_container']['new']['rate_per_min'] == 6.0 and result['per_container']['new']['covered_seconds'] == 300
+    assert result['per_container']['old']['rate_per_min'] == 1.0 and result['per_container']['old']['covered_seconds'] == 3600
+    assert result['rate_per_min'] == 7.0
+    assert result['covered_seconds'] == 3600

@@ -401,3 +401,67 @@ class TwilioClient(object):
             raise TwilioError('Failed to %s: the next page is on another origin, %s (the API is %s): not followed, the account\'s '
                               'credentials are never sent to another origin' % (what, origin_text(url), origin_text(self.api_url)))
         return url
+
+
+# ---------------------------------------------------------------------------- Accounts v1: Auth Tokens
+
+DEFAULT_ACCOUNTS_API_URL = 'https://accounts.twilio.com'
+
+
+class TwilioAuthTokens(object):
+    """Accounts v1 Auth Tokens of one account: a secondary token made, promoted to primary, or deleted.
+
+    Both tokens authenticate until the promotion; after it the old primary answers 401 / 20003. None of these
+    calls is repeated after a 5xx or a lost answer (each one changes the account), only after a 429.
+    """
+
+    def __init__(self, account_sid, auth_token, accounts_api_url=DEFAULT_ACCOUNTS_API_URL, timeout=10, retries=3, verify=True,
+                 **transport_kwargs):
+        self.account_sid = account_sid
+        self.transport = Transport(accounts_api_url.rstrip('/'), auth=(account_sid, auth_token), timeout=timeout, retries=retries,
+                                   verify=verify, secrets=(auth_token,), user_agent='clawd.ops twilio', **transport_kwargs)
+
+    def _call(self, what, method, path, expected):
+        try:
+            response = self.transport.request(method, path, expected=expected, retry=False)
+        except TransportError as exc:
+            cause, envelope = _error_envelope(exc)
+            raise TwilioError('Failed to %s of account %s: %s' % (what, self.account_sid, cause), status=exc.status,
+                              code=envelope.get('code'), more_info=envelope.get('more_info'), vendor_message=envelope.get('message'))
+        if method == 'DELETE':
+            return {}
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise TwilioError('Failed to %s of account %s: %s' % (what, self.account_sid, exc), status=response.status)
+
+    def create_secondary(self):
+        """POST /v1/AuthTokens/Secondary: the new secondary token (it replaces an earlier one)."""
+        body = self._call('create a secondary Auth Token', 'POST', '/v1/AuthTokens/Secondary', (201,))
+        token = body.get('secondary_auth_token') if isinstance(body, dict) else None
+        if not token:
+            raise TwilioError('Failed to create a secondary Auth Token of account %s: the answer holds no token' % self.account_sid)
+        return token
+
+    def promote(self):
+        """POST /v1/AuthTokens/Promote: True once the secondary is the primary, False when there was no secondary (404)."""
+        try:
+            self._call('promote the secondary Auth Token', 'POST', '/v1/AuthTokens/Promote', (200,))
+        except TwilioError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def delete_secondary(self):
+        """DELETE /v1/AuthTokens/Secondary: True when one was deleted, False when there was none (404)."""
+        try:
+            self._call('delete the secondary Auth Token', 'DELETE', '/v1/AuthTokens/Secondary', (204,))
+        except TwilioError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def close(self):
+        self.transport.close()

@@ -231,7 +231,7 @@ class Reclaimer(object):
                    'build_cache': step == 'build_cache', 'build_cache_min_age_hours': 0,
                    'container_min_age_hours': self.options.get('container_min_age_hours', 1),
                    'keep_marker': self.options.get('keep_marker'), 'app_image_patterns': [],
-                   'scope': self.options.get('container_labels') if step == 'stopped_containers' else []}
+                   'scope': self.options.get('containers_scope') if step == 'stopped_containers' else []}
         plan = make_plan(read_engine(self.engine), self.now, options)
         prefix = self.options.get('containers_prefix')
         if prefix:
@@ -250,8 +250,8 @@ class Reclaimer(object):
         problem = self._docker_problem()
         if problem:
             return self._record(step, skipped=problem), free
-        if step == 'stopped_containers' and not (self.options.get('containers_prefix') or self.options.get('container_labels')):
-            return self._record(step, skipped='no containers_prefix or container_labels given: stopped containers are '
+        if step == 'stopped_containers' and not (self.options.get('containers_prefix') or self.options.get('containers_scope')):
+            return self._record(step, skipped='no containers_prefix or containers_scope given: stopped containers are '
                                               'only removed when they are named'), free
         try:
             plan, items = self._docker_plan(step)

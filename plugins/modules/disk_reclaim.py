@@ -18,7 +18,7 @@ description:
   - C(build_cache) prunes the unused Docker build cache; C(dangling_images) removes images without a tag that no
     container uses (the plans of M(clawd.ops.docker_cleanup)).
   - C(stopped_containers) removes stopped containers whose name starts with O(containers_prefix) and that carry every
-    label of O(container_labels), stopped for at least O(container_min_age_hours), never one with the label
+    label of O(containers_scope), stopped for at least O(container_min_age_hours), never one with the label
     O(keep_marker). It runs only when listed in O(steps) and given a prefix or labels.
   - C(old_logs) deletes files under O(log_paths) not written for O(log_max_age_days), rotated ones first (C(app.log.1),
     C(app.log.2.gz), C(app.log-20261201)), then the others, oldest first in each group. Files are deleted, never
@@ -67,8 +67,10 @@ options:
   containers_prefix:
     description: C(stopped_containers) removes only containers whose name starts with this.
     type: str
-  container_labels:
-    description: C(stopped_containers) removes only containers carrying every one of these labels (C(name) or C(name=value)).
+  containers_scope:
+    description:
+      - C(stopped_containers) removes only containers carrying every one of these Docker labels (C(name) or C(name=value)),
+        like the O(clawd.ops.docker_cleanup#module:scope) of M(clawd.ops.docker_cleanup).
     type: list
     elements: str
     default: []
@@ -232,7 +234,7 @@ def main():
             target_free_percent=dict(type='float', default=20),
             steps=dict(type='list', elements='str', choices=list(STEPS), default=list(DEFAULT_STEPS)),
             containers_prefix=dict(type='str'),
-            container_labels=dict(type='list', elements='str', default=[]),
+            containers_scope=dict(type='list', elements='str', default=[]),
             container_min_age_hours=dict(type='int', default=1),
             keep_marker=dict(type='str', default='clawd.ops.keep'),
             log_paths=dict(type='list', elements='path', default=[]),

@@ -119,7 +119,7 @@ def full_disk(small_disk, owner):
 
 def args_for(setup, target):
     return {'path': setup['disk'], 'target_free_percent': target, 'steps': ['stopped_containers', 'old_logs', 'old_archives'],
-            'containers_prefix': 'clawd-test-%s-' % setup['owner'], 'container_labels': ['clawd.test.owner=%s' % setup['owner']],
+            'containers_prefix': 'clawd-test-%s-' % setup['owner'], 'containers_scope': ['clawd.test.owner=%s' % setup['owner']],
             'container_min_age_hours': 0, 'log_paths': [setup['logs']], 'log_max_age_days': 7, 'backup_dir': setup['backups'],
             'keep_archives': 1, 'docker_root': ''}
 

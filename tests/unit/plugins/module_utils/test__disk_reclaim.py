@@ -240,7 +240,7 @@ def test_a_disk_at_target_is_left_alone(full_disk):
 def test_stopped_containers_only_when_named_and_without_volumes(full_disk):
     steps = ['stopped_containers']
     result = reclaimer(full_disk, 99).run(steps)
-    assert result['steps'][0]['skipped_reason'].startswith('no containers_prefix or container_labels given')
+    assert result['steps'][0]['skipped_reason'].startswith('no containers_prefix or containers_scope given')
     result = reclaimer(full_disk, 99, containers_prefix='claudebox-').run(steps)
     assert result['steps'][0]['items'] == ['claudebox-old']
     assert full_disk['client'].api.calls == ['remove_container c1']

@@ -172,6 +172,7 @@ class Summary(object):
         self.oom_killed = []
         self.missing = []
         self.cut = {}
+        self.errors_by_container = {}
 
     def container(self, name, state=None):
         """Start the record of one container; state: its `docker inspect` answer (None: it does not exist)."""
@@ -213,6 +214,10 @@ class Summary(object):
         if kind == 'oom_killed':
             self._oom(name)
         return kind
+
+    def unreadable(self, name, error):
+        """The log of a container could not be read (to its end); why, masked."""
+        self.errors_by_container[name] = mask_line('cannot read the log: %s' % error, self.secrets)
 
     def cut_short(self, name, reason):
         self.per_container[name]['truncated'] = True
@@ -256,6 +261,7 @@ class Summary(object):
             'missing': list(self.missing),
             'truncated': bool(self.cut),
             'cut': dict(self.cut),
+            'unreadable': dict(self.errors_by_container),
         }
 
 
@@ -266,10 +272,13 @@ def split_stamp(line):
     return (nanos, text) if nanos is not None else (None, line)
 
 
-def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, max_bytes=DEFAULT_MAX_BYTES, not_found=()):
+def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, max_bytes=DEFAULT_MAX_BYTES, not_found=(),
+                   unreadable=()):
     """Feed the summary the lines of one container logged from start (epoch seconds) to now; bounded (see the file doc).
 
     api needs inspect_container(name) and logs(name, stdout=, stderr=, stream=, follow=, timestamps=, tail=, since=).
+    An error of `unreadable` while the log is read (a logging driver that cannot be read, a stream cut) is noted for the
+    container, whose lines read so far still count.
     """
     try:
         state = api.inspect_container(name)
@@ -279,8 +288,12 @@ def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, 
     summary.container(name, state)
     after = int(start * 1e9)   # Docker's since is whole seconds (the SDK before 6.0 refuses floats): drop the earlier ones
     before = int(now * 1e9)    # no until: Docker takes the tail before it applies until, which would hide a cut
-    stream = api.logs(name, stdout=True, stderr=True, stream=True, follow=False, timestamps=True, tail=max_lines,
-                      since=int(math.floor(start)))
+    try:
+        stream = api.logs(name, stdout=True, stderr=True, stream=True, follow=False, timestamps=True, tail=max_lines,
+                          since=int(math.floor(start)))
+    except tuple(unreadable) as exc:
+        summary.unreadable(name, exc)
+        return
     received = 0
     try:
         for line, reason in bounded_lines(stream, max_bytes):
@@ -297,6 +310,8 @@ def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, 
             if nanos is not None and nanos < after:
                 continue
             summary.add_line(name, text, nanos)
+    except tuple(unreadable) as exc:
+        summary.unreadable(name, exc)
     finally:
         close = getattr(stream, 'close', None)
         if close is not None:
@@ -306,12 +321,12 @@ def read_container(api, summary, name, start, now, max_lines=DEFAULT_MAX_LINES, 
 
 
 def summarize(api, containers, since, now, patterns=None, max_lines=DEFAULT_MAX_LINES, max_bytes=DEFAULT_MAX_BYTES,
-              secrets=(), not_found=()):
+              secrets=(), not_found=(), unreadable=()):
     """The summary of the containers' lines of the window `since` (see parse_window) ending at now."""
     if max_lines < 1 or max_bytes < 1:
         raise LogConfigError('max_lines and max_bytes must be 1 or more')
     window = parse_window(since, now)
     summary = Summary(window, now - window, Classifier(patterns), secrets)
     for name in containers:
-        read_container(api, summary, name, now - window, now, max_lines, max_bytes, not_found)
+        read_container(api, summary, name, now - window, now, max_lines, max_bytes, not_found, unreadable)
     return summary.result(now)

@@ -173,6 +173,13 @@ cut:
   returned: success
   type: dict
   sample: {"claudebox-web": "the newest 20000 lines (max_lines) were read; older lines of the window were not"}
+unreadable:
+  description:
+    - Container -> why its log could not be read (to its end), for example a logging driver that cannot be read back; the
+      lines read before still count. An engine that cannot be reached at all fails the task.
+  returned: success
+  type: dict
+  sample: {"telegram-bot": "cannot read the log: 501 Server Error: configured logging driver does not support reading"}
 window_seconds:
   description: Length of the window in seconds.
   returned: success
@@ -235,7 +242,7 @@ def main():
     try:
         api = make_docker_api(params['docker_host'])
         result = summarize(api, params['containers'], params['since'], now, params['patterns'], params['max_lines'],
-                           params['max_bytes'], params['secrets'], DOCKER_NOT_FOUND)
+                           params['max_bytes'], params['secrets'], DOCKER_NOT_FOUND, DOCKER_ERRORS)
     except LogConfigError as exc:
         module.fail_json(msg='Failed to summarize the logs: %s' % exc)
     except DOCKER_ERRORS as exc:

@@ -254,3 +254,33 @@ def test_the_rate_of_a_container_younger_than_the_window_is_over_its_life():
     assert result['per_container']['old']['rate_per_min'] == 1.0 and result['per_container']['old']['covered_seconds'] == 3600
     assert result['rate_per_min'] == 7.0
     assert result['covered_seconds'] == 3600
+
+
+class Unreadable(Exception):
+    pass
+
+
+def test_a_log_that_cannot_be_read_is_noted_and_the_others_still_count():
+    engine = FakeEngine()
+    engine.add('syslogged', [])
+    engine.add('web', [(NOW - 10, SAMPLE_ERROR)])
+    logs = engine.logs
+
+    def refuse(name, **options):
+        if name == 'syslogged':
+            raise Unreadable('501 Server Error: configured logging driver does not support reading')
+        return logs(name, **options)
+    engine.logs = refuse
+    result = ls.summarize(engine, ['syslogged', 'web'], '1h', NOW, not_found=(KeyError,), unreadable=(Unreadable,))
+    assert result['unreadable'] == {'syslogged': 'cannot read the log: 501 Server Error: configured logging driver does not support reading'}
+    assert result['error_lines'] == 1
+
+    def cut_stream(name, **options):
+        def chunks():
+            yield ('%s ERROR first\n' % stamp(NOW - 5)).encode()
+            raise Unreadable('connection reset by peer token=abcdefgh12345')
+        return chunks()
+    engine.logs = cut_stream
+    result = ls.summarize(engine, ['web'], '1h', NOW, not_found=(KeyError,), unreadable=(Unreadable,))
+    assert result['error_lines'] == 1
+    assert result['unreadable'] == {'web': 'cannot read the log: connection reset by peer token=***'}

@@ -137,9 +137,9 @@ def bounded_lines(chunks, max_bytes=DEFAULT_MAX_BYTES, line_bytes=LINE_BYTES):
         start = 0
         while start < len(chunk):
             end = chunk.find(b'\n', start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
             if not dropping:
-                kept.extend(piece[:line_bytes - len(kept)])
+                stop = len(chunk) if end < 0 else end
+                kept.extend(chunk[start:min(stop, start + line_bytes - len(kept))])   # no copy of a long line
                 dropping = len(kept) >= line_bytes
             if end < 0:
                 break

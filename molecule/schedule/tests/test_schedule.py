@@ -34,7 +34,7 @@ def journal(host, name):
 
 
 def test_cron_starts_the_brought_forward_runbook_and_its_output_is_logged(host):
-    for _ in range(CRON_WAIT_POLLS):
+    for _poll in range(CRON_WAIT_POLLS):
         logs = run_logs(host, 'daily_checks')
         if logs and 'finished: exit' in host.run('cat %s/daily_checks/runs.log' % LOGS).stdout:
             break
@@ -97,6 +97,6 @@ def test_pause_and_resume(host):
 
 
 def test_old_run_logs_are_removed(host):
-    for _ in range(4):
+    for _run in range(4):
         as_deploy(host, 'clawd-schedule run daily_checks')
     assert len(run_logs(host, 'daily_checks')) == 3  # schedule_log_keep

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -73,8 +72,8 @@ def notify(config, name, rc, log_path):
     text = 'clawd.ops: the scheduled run of %s on %s failed (exit %s).\nLog: %s\n\n%s' % (
         name, socket.gethostname(), rc, log_path, tail(log_path, int(config.get('notify_tail_lines', 15))))
     body = urllib.parse.urlencode({'chat_id': notify_cfg['telegram_chat_id'], 'text': text[-4000:]}).encode()
-    url = '%s/bot%s/sendMessage' % (notify_cfg.get('telegram_api_base', 'https://api.telegram.org').rstrip('/'),
-                                     notify_cfg['telegram_bot_token'])
+    base = notify_cfg.get('telegram_api_base', 'https://api.telegram.org').rstrip('/')
+    url = '%s/bot%s/sendMessage' % (base, notify_cfg['telegram_bot_token'])
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=body, method='POST'), timeout=30) as answer:
             answer.read()
@@ -102,7 +101,7 @@ def run(config, name):
     started = now()
     folder = os.path.join(config['log_dir'], name)
     os.makedirs(folder, exist_ok=True)
-    log_path = os.path.join(folder, 'run-%s.log' % started.strftime('%Y%m%dT%H%M%SZ'))
+    log_path = os.path.join(folder, 'run-%s.log' % started.strftime('%Y%m%dT%H%M%S.%fZ'))
     log_line(config, name, 'started: %s' % ' '.join(runbook['command']))
     env = dict(os.environ)
     env.update(runbook.get('environment', {}))

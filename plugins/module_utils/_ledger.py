@@ -265,7 +265,8 @@ def s3_client(client=None):
     return boto3.client('s3')
 
 
-def _s3_error(exc):
+def describe_s3_error(exc):
+    """An S3 client error as 'Code: message', else the exception's text."""
     response = getattr(exc, 'response', None) or {}
     error = response.get('Error') or {}
     if error.get('Code'):
@@ -283,7 +284,7 @@ def put_s3_record(url, record, client=None):
     except LedgerError:
         raise
     except Exception as exc:  # botocore's errors, without importing botocore here
-        raise LedgerError('Failed to write the ledger record to s3://%s/%s: %s' % (bucket, key, _s3_error(exc)))
+        raise LedgerError('Failed to write the ledger record to s3://%s/%s: %s' % (bucket, key, describe_s3_error(exc)))
     return key
 
 
@@ -314,7 +315,7 @@ def read_s3_records(url, last=None, since=None, client=None, **filters):
     except LedgerError:
         raise
     except Exception as exc:  # botocore's errors
-        raise LedgerError('Failed to read the ledger from s3://%s/%s: %s' % (bucket, prefix, _s3_error(exc)))
+        raise LedgerError('Failed to read the ledger from s3://%s/%s: %s' % (bucket, prefix, describe_s3_error(exc)))
     records.sort(key=lambda r: str(r.get('recorded_at') or ''), reverse=True)
     if last is not None:
         records = records[:max(int(last), 0)]

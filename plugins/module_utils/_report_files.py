@@ -12,6 +12,11 @@ Layout of a reports folder::
 
 A run folder is built under a hidden temporary name and renamed when complete, so a reader (the
 next run's trends, the weekly summary) never sees half a run; latest-<kind>.json is replaced atomically.
+
+With an S3 URL (s3://bucket/prefix) the history outlives the controller (an AWX job's container is gone
+when the job ends): each run's run.json is also stored as <prefix><kind>-<stamp>/run.json, and the earlier
+reports are read from there as well as from the folder, each run once. S3 trouble is a problem named in
+the result, never a failed run.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -22,9 +27,11 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.clawd.ops.plugins.module_utils._ledger import LedgerError, describe_s3_error, parse_s3_url, s3_client
 from ansible_collections.clawd.ops.plugins.module_utils._report import (
     FORMATS,
     KINDS,
+    SCHEMA,
     ReportError,
     build_report,
     folder_stamp,
@@ -32,6 +39,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._report import (
     safe_name,
     utc_now,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._report_html import render_html
 from ansible_collections.clawd.ops.plugins.module_utils._report_markdown import render_host_markdown, render_markdown
 
@@ -123,10 +131,74 @@ def write_run(dest, folder, files, latest_name, latest_text):
     return final
 
 
-def make_run(dest, kind, results, formats=FORMATS, history=14, title=None, run_id=None, now=None, check_mode=False):
+def _report_id(report):
+    return (report.get('generated_at'), report.get('run_id'), report.get('report_dir'))
+
+
+def load_s3_reports(url, kind, client=None):
+    """Earlier run reports of this kind stored under the S3 URL, oldest first, and the problems met reading them."""
+    bucket, prefix = parse_s3_url(url)
+    reports, problems = [], []
+    try:
+        client = s3_client(client)
+        keys = []
+        for page in client.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix + kind + '-'):
+            keys.extend(item['Key'] for item in page.get('Contents') or () if item['Key'].endswith('/run.json'))
+        for key in sorted(keys):
+            try:
+                report = json.loads(client.get_object(Bucket=bucket, Key=key)['Body'].read().decode('utf-8'))
+            except ValueError as exc:
+                problems.append('s3://%s/%s: %s' % (bucket, key, exc))
+                continue
+            if not isinstance(report, dict) or report.get('schema') != SCHEMA or report.get('kind') != kind \
+                    or parse_time(report.get('generated_at')) is None or not isinstance(report.get('hosts'), dict):
+                problems.append('s3://%s/%s: not a report of kind %s' % (bucket, key, kind))
+                continue
+            reports.append(report)
+    except (LedgerError, ReportError) as exc:
+        problems.append('earlier reports in s3://%s/%s: %s' % (bucket, prefix, exc))
+    except Exception as exc:  # botocore's errors
+        problems.append('earlier reports in s3://%s/%s: %s' % (bucket, prefix, describe_s3_error(exc)))
+    return reports, problems
+
+
+def store_s3_report(url, folder, text, client=None):
+    """Store a run's run.json under the S3 URL as <prefix><folder>/run.json; a problem (text) or None."""
+    bucket, prefix = parse_s3_url(url)
+    try:
+        s3_client(client).put_object(Bucket=bucket, Key='%s%s/run.json' % (prefix, folder), Body=text.encode('utf-8'),
+                                     ContentType='application/json')
+    except LedgerError as exc:
+        return 'storing the report in s3://%s/%s: %s' % (bucket, prefix, exc)
+    except Exception as exc:  # botocore's errors
+        return 'storing the report in s3://%s/%s: %s' % (bucket, prefix, describe_s3_error(exc))
+    return None
+
+
+def _merged(local, stored):
+    """Reports of the folder and of S3, each run once, oldest first."""
+    seen, merged = set(), []
+    for report in list(local) + list(stored):
+        if _report_id(report) not in seen:
+            seen.add(_report_id(report))
+            merged.append(report)
+    merged.sort(key=lambda item: (parse_time(item['generated_at']), item.get('run_id') or ''))
+    return merged
+
+
+def _earlier(dest, kind, s3_url):
+    reports, problems = load_reports(dest, kind)
+    if s3_url:
+        stored, more = load_s3_reports(s3_url, kind)
+        reports, problems = _merged(reports, stored), problems + more
+    return reports, problems
+
+
+def make_run(dest, kind, results, formats=FORMATS, history=14, title=None, run_id=None, now=None, check_mode=False, s3_url=None):
     """Build the run report of this run, with trends from earlier reports in dest, and write it unless check_mode.
 
-    Returns {report, files (relative paths), paths, markdown, problems (earlier reports that could not be read)}.
+    Returns {report, files (relative paths), paths, markdown, problems (earlier reports that could not be read,
+    S3 trouble)}. With s3_url, the earlier reports stored there count too, and this run's run.json is stored there.
     """
     if kind not in KINDS:
         raise ReportError('kind must be one of %s, not %r' % (', '.join(KINDS), kind))
@@ -137,11 +209,11 @@ def make_run(dest, kind, results, formats=FORMATS, history=14, title=None, run_i
         raise ReportError('history must be 0 or more, not %d' % history)
     now = now or utc_now()
     dest = os.path.abspath(os.path.expanduser(dest))
-    earlier, problems = load_reports(dest, kind)
+    earlier, problems = _earlier(dest, kind, s3_url)
     earlier = earlier[-history:] if history else []
     daily = []
     if kind == 'weekly':
-        daily, daily_problems = load_reports(dest, 'daily')
+        daily, daily_problems = _earlier(dest, 'daily', s3_url)
         problems += daily_problems
     folder = run_folder_name(dest, kind, now)
     report = build_report(kind, results, run_id=run_id, title=title, now=now, earlier=earlier, daily_reports=daily,
@@ -158,4 +230,7 @@ def make_run(dest, kind, results, formats=FORMATS, history=14, title=None, run_i
                                      if 'hosts/%s.%s' % (stem, name) in files else None) for name in ('json', 'md'))
     if not check_mode:
         write_run(dest, folder, files, latest_name, files['run.json'])
+        problem = store_s3_report(s3_url, folder, files['run.json']) if s3_url else None
+        if problem:
+            problems.append(problem)
     return {'report': report, 'files': sorted(files), 'paths': paths, 'markdown': render_markdown(report), 'problems': problems}

@@ -70,6 +70,14 @@ options:
       - How many earlier run reports of the same kind to read for trends. V(0) shows no trends.
     type: int
     default: 14
+  s3_url:
+    description:
+      - Where the trend history also lives, V(s3://bucket) or V(s3://bucket/prefix), so that it outlives the controller
+        (an AWX job's container is gone when the job ends). Each run's C(run.json) is stored as
+        C(<prefix>/<kind>-<stamp>/run.json) there, and earlier runs are read from there as well as from O(dest), each once.
+      - Defaults to the E(CLAWD_REPORTS_S3_URL) environment variable of the process running the module; unset, only O(dest).
+      - boto3 reads the credentials and the endpoint from the usual C(AWS_*) environment variables. S3 trouble is a warning.
+    type: str
   title:
     description:
       - Title of the reports. Defaults to C(Daily checks), C(Quick check) or C(Weekly summary).
@@ -169,6 +177,8 @@ trend_runs:
   sample: 14
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import ChecksError
@@ -186,6 +196,7 @@ def main():
             history=dict(type='int', default=14),
             title=dict(type='str'),
             run_id=dict(type='str'),
+            s3_url=dict(type='str'),
         ),
         supports_check_mode=True,
     )
@@ -194,11 +205,12 @@ def main():
         module.fail_json(msg='history must be 0 or more, not %d' % params['history'])
     try:
         run = make_run(params['dest'], params['kind'], params['results'], formats=params['formats'], history=params['history'],
-                       title=params['title'], run_id=params['run_id'], check_mode=module.check_mode)
+                       title=params['title'], run_id=params['run_id'], check_mode=module.check_mode,
+                       s3_url=params['s3_url'] if params['s3_url'] is not None else os.environ.get('CLAWD_REPORTS_S3_URL') or None)
     except (ChecksError, ReportError, IOError, OSError) as exc:
         module.fail_json(msg='Failed to write %s checks report in %s: %s' % (params['kind'], params['dest'], exc))
     for problem in run['problems']:
-        module.warn('Left an earlier report out of the trends: %s' % problem)
+        module.warn('Left out of the trends or of S3: %s' % problem)
     report = run['report']
     module.exit_json(changed=True, paths=run['paths'], files=run['files'], summary=report['summary'],
                      worst=report['summary']['worst'], failing_hosts=report['summary']['failing_hosts'],

@@ -67,8 +67,8 @@ def ee(playbook, *args, ledger=None, extra=None, check=True):
     if ledger is not None:
         env['CLAWD_EE_LEDGER_S3_URL'] = ledger.url
     command = [os.path.join(ROOT, 'scripts', 'ee'), 'run', playbook] + list(args)
-    for name, value in (extra or {}).items():
-        command += ['-e', '%s=%s' % (name, value)]
+    if extra:
+        command += ['-e', json.dumps(extra)]  # as JSON: AWX's values hold spaces
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env, timeout=900, check=False,
                             stdin=subprocess.DEVNULL)
     output = result.stdout + result.stderr

@@ -140,3 +140,22 @@ def test_weekly_without_results_reads_the_daily_reports(tmp_path, results, clock
     assert result['worst'] == 'critical' and result['failing_hosts'] == ['web2']
     assert '## Week ' in result['markdown']
     assert result['paths']['run_html'] is None and os.path.isfile(result['paths']['run_md'])
+
+
+def test_trends_outlive_the_controller_through_s3(tmp_path, results, clock, monkeypatch):
+    boto3 = pytest.importorskip('boto3')
+    moto = pytest.importorskip('moto')
+    for name, value in (('AWS_ACCESS_KEY_ID', 'testing'), ('AWS_SECRET_ACCESS_KEY', 'testing'), ('AWS_DEFAULT_REGION', 'us-east-1')):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv('AWS_ENDPOINT_URL', raising=False)
+    with moto.mock_aws():
+        boto3.client('s3', region_name='us-east-1').create_bucket(Bucket='reports')
+        monkeypatch.setenv('CLAWD_REPORTS_S3_URL', 's3://reports/clawd')
+        run_module({'dest': str(tmp_path / 'job-1'), 'results': RESULTS})
+        clock.advance(hours=24)
+        run_module({'dest': str(tmp_path / 'job-2'), 'results': RESULTS})
+        assert results[-1]['trend_runs'] == 1 and not results[-1].get('warnings')
+        clock.advance(hours=24)
+        run_module({'dest': str(tmp_path / 'job-3'), 'results': RESULTS, 's3_url': 's3://missing-bucket'})
+    assert results[-1]['trend_runs'] == 0
+    assert [w.startswith('Left out of the trends or of S3: ') and 'NoSuchBucket' in w for w in results[-1]['warnings']] == [True, True]

@@ -249,8 +249,8 @@ def s3_key(prefix, record):
     """The object key of a record: by day, then recorded_at, kind and host, and a digest of the record."""
     moment = parse_time(record.get('recorded_at'), required=True).astimezone(datetime.timezone.utc)
     body = json.dumps(record, sort_keys=True, default=str).encode('utf-8')
-    parts = [moment.strftime('%Y%m%dT%H%M%SZ')] + [_KEY_SAFE.sub('_', str(record.get(name) or '-')).strip('.') or '-'
-                                                  for name in ('kind', 'host')]
+    names = [_KEY_SAFE.sub('_', str(record.get(name) or '-')).strip('.') or '-' for name in ('kind', 'host')]
+    parts = [moment.strftime('%Y%m%dT%H%M%SZ')] + names
     return '%s%s/%s-%s.json' % (prefix, moment.strftime('%Y/%m/%d'), '-'.join(parts), hashlib.sha256(body).hexdigest()[:12])
 
 

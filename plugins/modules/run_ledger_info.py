@@ -17,7 +17,7 @@ description:
   - A full rollback uses it to find the backup that the ledger pairs with a version.
   - A ledger that does not exist yet has no records; lines that are not JSON objects are skipped and counted.
   - With O(s3_url), the records of the S3 copy (see M(clawd.ops.run_ledger)) are read too and merged with the
-    file's, each record once: a fresh controller (an AWX job's container) finds what earlier runs recorded.
+    file's, each record once, so that a fresh controller (an AWX job's container) finds what earlier runs recorded.
   - 'Meant to run on the controller, with C(delegate_to: localhost).'
 author:
   - clawd.ops team (@clawd-ops)

@@ -11,11 +11,11 @@ import json
 import pytest
 
 from ansible_collections.clawd.ops.plugins.module_utils import _report_files
-from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__report import (  # noqa: F401 (frozen_clock: autouse)
-    day,
-    frozen_clock,
-    three_hosts,
-)
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__report import day, three_hosts
+from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__report import frozen_clock as _frozen_clock
+
+# Every default "now" of the reports is the frozen T0 (test__report's autouse fixture, applied here too).
+frozen_clock = _frozen_clock
 
 boto3 = pytest.importorskip('boto3')
 moto = pytest.importorskip('moto')

@@ -26,6 +26,7 @@ FIXED_BY = {
     'proxy_stopped': ['restart_proxy'],
     'certificate_expired': ['renew_certificate'],
     'noisy_release': ['rollback_release'],
+    'disk_full': ['reclaim_disk'],
 }
 
 
@@ -95,9 +96,24 @@ def test_the_diagnosis_named_the_fault():
     assert 'error_rate' in out['noisy_release']['first_problems']
 
 
-def test_the_refused_delivery_was_the_wrong_secret():
-    delivery = outcomes()['refused_delivery']
-    assert 'error' in json.dumps(delivery).lower() or delivery.get('delivered') in (False, 0), delivery
+def test_the_disk_was_really_full_and_only_old_logs_and_archives_beyond_retention_went():
+    out = outcomes()
+    assert out['disk_filled'].strip().splitlines()[-1].split()[4] == '100%', out['disk_filled']
+    left = [os.path.basename(p) for p in out['disk_left']]
+    newest = 'claudebox-20261106T030000Z-1.0.0.tar.zst'
+    assert newest in left and newest + '.sha256' in left, left
+    assert 'app.log' in left, left  # the live log is not old
+    assert 'claudebox-20261101T030000Z-1.0.0.tar.zst' not in left or 'app.log.1' not in left, left
+    rec = record(out['disk_full']['id'])
+    detail = rec['timeline'][1]['detail']
+    assert 'build_cache' in detail and 'old_logs' in detail, detail
+
+
+def test_the_wrong_secret_refused_a_delivery_and_after_the_fix_telegram_delivered_what_waited():
+    out = outcomes()
+    refused, redelivery = out['refused_delivery'], out['redelivery']
+    assert not refused['ok'] and 'Wrong response from the webhook: 401' in refused['error'], refused
+    assert redelivery['ok'] and redelivery['delivered'] == 2 and redelivery['pending_update_count'] == 0, redelivery
 
 
 def test_the_unfixable_fault_was_escalated_once_and_the_deploy_gate_held():

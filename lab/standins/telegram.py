@@ -521,8 +521,8 @@ class TelegramStandIn(StandIn):
                 return json_response({"error": "no such bot (give token_id or username)"}, 404)
             message = self.sent.get(_sent_key(bot, _chat_id(data.get("chat_id")), data.get("message_id")))
             if message is None:
-                return json_response({"error": "bot %s sent no message %s to chat %s" % (bot["id"], data.get("message_id"),
-                                                                                          data.get("chat_id"))}, 404)
+                missing = "bot %s sent no message %s to chat %s" % (bot["id"], data.get("message_id"), data.get("chat_id"))
+                return json_response({"error": missing}, 404)
             buttons = [b for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
             if not any(b.get("callback_data") == data.get("data") for b in buttons):
                 return json_response({"error": "message %s has no button with callback_data %r" % (message["message_id"], data.get("data"))}, 409)

@@ -17,7 +17,7 @@ description:
   - Only presses of the Telegram user ids in O(approvers) decide; every other press is answered ("not an approver") and
     listed in RV(ignored). Every press is answered with C(answerCallbackQuery), and the message is edited to say who
     decided (or what the timeout decided), its buttons removed.
-  - After O(timeout) seconds without a decision, O(timeout_outcome) decides - V(approve), V(reject), or V(fail) (the
+  - After O(wait_timeout) seconds without a decision, O(timeout_outcome) decides - V(approve), V(reject), or V(fail) (the
     module fails).
   - The bot must be an operators' bot without a webhook, since Telegram refuses C(getUpdates) while a webhook is set
     (HTTP 409); the module fails saying so. Updates it reads are confirmed (Telegram forgets them).
@@ -49,7 +49,7 @@ options:
     type: str
     required: true
   text:
-    description: The question, for example V(Wave 2 of 4: 5 hosts, commit abc123).
+    description: 'The question, for example V(Wave 2 of 4: 5 hosts, commit abc123).'
     type: str
     required: true
   approvers:
@@ -57,12 +57,12 @@ options:
     type: list
     elements: int
     required: true
-  timeout:
-    description: Seconds to wait for a decision.
+  wait_timeout:
+    description: Seconds to wait for a decision (O(timeout) is the time of one HTTP call).
     type: int
     default: 1800
   timeout_outcome:
-    description: What happens when nobody decided within O(timeout).
+    description: What happens when nobody decided within O(wait_timeout).
     type: str
     choices: [approve, reject, fail]
     default: fail
@@ -81,7 +81,7 @@ EXAMPLES = r'''
     chat_id: "-1001234567890"
     text: "Wave 2 of 4: 5 hosts, commit abc123"
     approvers: [111111111, 222222222]
-    timeout: 1800
+    wait_timeout: 1800
     timeout_outcome: reject
   register: wave_approval
 
@@ -108,7 +108,7 @@ decided_by:
   type: dict
   sample: {id: 111111111, username: alice, first_name: Alice}
 timed_out:
-  description: Whether nobody decided within O(timeout).
+  description: Whether nobody decided within O(wait_timeout).
   returned: always
   type: bool
   sample: false
@@ -164,7 +164,7 @@ def main():
             chat_id=dict(type='str', required=True),
             text=dict(type='str', required=True),
             approvers=dict(type='list', elements='int', required=True),
-            timeout=dict(type='int', default=1800),
+            wait_timeout=dict(type='int', default=1800),
             timeout_outcome=dict(type='str', choices=list(OUTCOMES), default='fail'),
             poll_timeout=dict(type='int', default=25),
         ),
@@ -176,8 +176,8 @@ def main():
     errors = [e for e in [validate_token(p['bot_token'])] if e]
     if not p['approvers']:
         errors.append('approvers is empty: nobody could approve')
-    if p['timeout'] < 1:
-        errors.append('timeout must be at least 1 second')
+    if p['wait_timeout'] < 1:
+        errors.append('wait_timeout must be at least 1 second')
     if not p['text'].strip():
         errors.append('text is empty')
     if errors:
@@ -188,7 +188,7 @@ def main():
 
     client = TelegramClient(p['bot_token'], p['api_url'], **transport_options(p))
     nonce = binascii.hexlify(os.urandom(NONCE_LENGTH // 2)).decode('ascii')
-    approval = Approval(client, chat(p['chat_id']), p['text'], p['approvers'], p['timeout'], p['timeout_outcome'], nonce,
+    approval = Approval(client, chat(p['chat_id']), p['text'], p['approvers'], p['wait_timeout'], p['timeout_outcome'], nonce,
                         poll_timeout=p['poll_timeout'])
     result = {}
     try:
@@ -199,7 +199,7 @@ def main():
     finally:
         client.close()
     if result['decision'] == 'fail':
-        module.fail_json(msg='Nobody approved or rejected within %d s in chat %s: failing, as timeout_outcome says' % (p['timeout'], p['chat_id']),
+        module.fail_json(msg='Nobody approved or rejected within %d s in chat %s: failing, as timeout_outcome says' % (p['wait_timeout'], p['chat_id']),
                          changed=True, **result)
     module.exit_json(changed=True, **result)
 

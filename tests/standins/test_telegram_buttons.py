@@ -33,8 +33,8 @@ def call(tg, method, token=TOKEN, **params):
     return requests.post("%s/bot%s/%s" % (tg.url, token, method), json=params, timeout=TIMEOUT + 60)
 
 
-def ask(tg, chat_id=-100200, markup=KEYBOARD):
-    answer = call(tg, "sendMessage", chat_id=chat_id, text="Wave 2 of 4: 1 host", reply_markup=markup)
+def ask(tg, chat_id=-100200, markup=None):
+    answer = call(tg, "sendMessage", chat_id=chat_id, text="Wave 2 of 4: 1 host", reply_markup=markup or KEYBOARD)
     assert answer.status_code == 200, answer.text
     return answer.json()["result"]
 

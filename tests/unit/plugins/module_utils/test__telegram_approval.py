@@ -51,8 +51,8 @@ class FakeBot:
 
 
 def press(update_id, user, choice='approve', nonce='n1', message_id=7):
-    return {'update_id': update_id, 'callback_query': {'id': 'q%d' % update_id, 'from': user, 'data': '%s:%s' % (choice, nonce),
-                                                        'message': {'message_id': message_id}}}
+    query = {'id': 'q%d' % update_id, 'from': user, 'data': '%s:%s' % (choice, nonce), 'message': {'message_id': message_id}}
+    return {'update_id': update_id, 'callback_query': query}
 
 
 def approval(bot, clock, timeout=60, outcome='fail'):

@@ -57,7 +57,7 @@ def presser(tg, presses):
 
 def run(tg, results, check=False, **args):
     params = {'bot_token': TOKEN, 'api_url': tg.url, 'chat_id': str(CHAT), 'text': 'Wave 2 of 4: 1 host, commit abc123',
-              'approvers': [1001], 'timeout': 60, 'poll_timeout': 30}
+              'approvers': [1001], 'wait_timeout': 60, 'poll_timeout': 30, 'timeout': 45}
     params.update(args)
     if check:
         params['_ansible_check_mode'] = True
@@ -104,7 +104,7 @@ def test_a_bot_with_a_webhook_cannot_wait_for_presses(tg, results):
 
 
 def test_invalid_options_are_refused_before_any_call(tg, results):
-    result = run(tg, results, approvers=[], timeout=0)
+    result = run(tg, results, approvers=[], wait_timeout=0)
     assert result['failed']
-    assert result['msg'] == 'Invalid approval options: approvers is empty: nobody could approve; timeout must be at least 1 second'
+    assert result['msg'] == 'Invalid approval options: approvers is empty: nobody could approve; wait_timeout must be at least 1 second'
     assert requests.get(tg.url + '/_lab/requests', timeout=5).json() == []

@@ -206,6 +206,8 @@ class Config:  # pylint: disable=too-many-instance-attributes,too-few-public-met
         self.basic_auth_user = _env('BASIC_AUTH_USER') or 'admin'
         self.basic_auth_pass = _env('BASIC_AUTH_PASS')
         self.upstream_key = _env('ANTHROPIC_API_KEY')
+        # Telegram user or chat ids whose updates the bot ignores (containment of a security incident).
+        self.blocked_ids = {part.strip() for part in _env('BLOCKED_TELEGRAM_IDS').split(',') if part.strip()}
         if self.public_url and urlsplit(self.public_url).scheme not in ('http', 'https'):
             raise ConfigError(f'APP_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}')
 
@@ -387,6 +389,11 @@ class App:
         command = words[0].split('@', 1)[0].lower() if words else ''
         chat = message.get('chat')
         chat_id = chat.get('id') if isinstance(chat, dict) else None
+        sender = message.get('from')
+        sender_id = sender.get('id') if isinstance(sender, dict) else None
+        if {str(chat_id), str(sender_id)} & self.config.blocked_ids:
+            LOG.warning('telegram update from a blocked user or chat ignored')
+            return
         if command not in ('/ping', '/status') or chat_id is None:
             LOG.info('telegram update ignored (not a known command)')
             return

@@ -724,3 +724,14 @@ def test_web_upstream_key_check_tells_keys_apart(start_app):
     assert code == 409 and json.loads(body)['match'] is False
     assert http('POST', start_app('web').url('/upstream/check'))[0] == 503
     assert key not in app.stdout
+
+
+def test_bot_ignores_blocked_users_and_chats(start_app, telegram):
+    app = start_app('bot', TELEGRAM_API_BASE=telegram.base, TELEGRAM_WEBHOOK_SECRET=SECRET, BLOCKED_TELEGRAM_IDS='666, 777')
+    headers = {'X-Telegram-Bot-Api-Secret-Token': SECRET}
+    for chat_id in (666, 777):
+        assert http('POST', app.url('/telegram/webhook'), update('/ping', chat_id=chat_id), headers)[0] == 200
+    app.wait_for_log('telegram update from a blocked user or chat ignored')
+    assert http('POST', app.url('/telegram/webhook'), update('/ping', chat_id=42), headers)[0] == 200
+    app.wait_for_log('telegram command /ping answered in chat 42')
+    assert [r['json']['chat_id'] for r in telegram.requests] == [42]

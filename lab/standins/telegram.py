@@ -172,7 +172,8 @@ class TelegramStandIn(StandIn):
         self.next_query_id = 1
 
     def export_state(self):
-        return {"revoked": self.revoked, "reissued": self.reissued, "messages": self.messages, "next_message_id": self.next_message_id, "webhooks": self.webhooks,
+        return {"revoked": self.revoked, "reissued": self.reissued, "messages": self.messages, "next_message_id": self.next_message_id,
+                "webhooks": self.webhooks,
                 "next_update_id": self.next_update_id, "sent": self.sent, "callback_queries": self.callback_queries,
                 "next_query_id": self.next_query_id}
 

@@ -158,8 +158,8 @@ def render_markdown(record):
         '| Detected | %s |' % record.get('detected_at'),
         '| Closed | %s |' % (record.get('closed_at') or 'not yet'),
         '| Duration | %s |' % (duration_text(record['duration_seconds']) if record.get('duration_seconds') is not None else 'ongoing'),
-        '| Time to verified recovery | %s |' % (duration_text(record['recovery_seconds'])
-                                               if record.get('recovery_seconds') is not None else 'not recovered'),
+        '| Time to verified recovery | %s |' % (
+            duration_text(record['recovery_seconds']) if record.get('recovery_seconds') is not None else 'not recovered'),
         '', '## Summary', '', _cell(record.get('summary')), '',
         '## Timeline (UTC)', '', '| time | step | result | why | detail |', '|---|---|---|---|---|',
     ]

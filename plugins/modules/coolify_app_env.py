@@ -21,7 +21,7 @@ description:
   - With O(fingerprint_key), each variable the module sets carries a keyed hash of its value (HMAC-SHA256 of its name and
     value under O(fingerprint_key)) as its Coolify comment, which Coolify returns to every token. A variable whose value is
     hidden is then compared by that mark, so a rotated secret is sent (and reported changed) even without C(read:sensitive).
-    The mark records what this module set last: a value changed by hand in Coolify since then is not seen without C(read:sensitive).
+    The mark records what this module set last; a value changed by hand in Coolify since then is not seen without C(read:sensitive).
   - Changed variables take effect at the next deployment (see M(clawd.ops.coolify_deploy)).
 author:
   - clawd.ops team (@clawd-ops)

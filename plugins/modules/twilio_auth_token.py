@@ -30,7 +30,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: partial
-    details: Calls nothing and reports RV(changed) as the operation would, but cannot know whether there is a secondary token
+    details: Calls nothing and reports C(changed) as the operation would, but cannot know whether there is a secondary token
       to promote or delete (it says changed), and returns no token.
   diff_mode:
     support: none

@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, STATE, secret
+from conftest import ROOT, secret
 
 IMAGE = os.environ.get('CLAWD_EE_IMAGE', 'clawd-ops-ee:latest')
 BUCKET = 'clawd-ee-ledger'
@@ -105,16 +105,16 @@ def test_daily_checks_and_backup_run_in_the_ee(image, hosts):
 
 def test_full_rollback_across_two_fresh_ee_containers_restores_the_right_backup(image, hosts, ledger):
     lab1 = hosts[0]
-    first = subprocess.run(['git', '--git-dir', os.path.join(STATE, 'git', 'app.git'), 'rev-list', '--max-parents=0', 'main'],
-                           capture_output=True, text=True, check=True).stdout.strip()
     limit = ['--limit', 'clawd-' + lab1.name]
-    # Release 1.0.0 runs with its data.
-    ee('deploy', *limit, extra={'deploy_commit': first, 'deploy_release_version': '1.0.0'})
+    # The release that runs now, with its data.
+    status, body = lab1.https('GET', '/version')
+    assert status == 200, body
+    first = json.loads(body)['commit']
     data = os.path.join(workspace(lab1), 'data.txt')
-    marker = 'written by 1.0.0 (%s)\n' % uuid.uuid4().hex
+    marker = 'written by %s (%s)\n' % (first, uuid.uuid4().hex)
     with open(data, 'w') as handle:
         handle.write(marker)
-    # Release 2 replaces it (the deploy backs up 1.0.0's data first), from an AWX job, then changes the data.
+    # Release 2 replaces it (the deploy backs up the running release's data first), from an AWX job, then changes the data.
     second = subprocess.run([os.path.join(ROOT, 'scripts', 'lab'), 'release', '2.0.0-ee'], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout.strip().splitlines()[-1]
     ee('deploy', *limit, ledger=ledger, extra=dict(DEPLOY_JOB, deploy_commit=second, deploy_release_version='2.0.0-ee'))

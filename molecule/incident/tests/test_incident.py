@@ -1,6 +1,6 @@
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Scenario incident: each fault fixed by the right step, verified, recorded; the unfixable one escalated once."""
+"""Scenario incident: each bot and web fault fixed by the right step, verified, recorded, with no secret anywhere."""
 
 import glob
 import hashlib
@@ -25,8 +25,6 @@ FIXED_BY = {
     'web_stopped': ['restart_web_container'],
     'proxy_stopped': ['restart_proxy'],
     'certificate_expired': ['renew_certificate'],
-    'noisy_release': ['rollback_release'],
-    'disk_full': ['reclaim_disk'],
 }
 
 
@@ -46,7 +44,7 @@ def secret_values():
 
 
 def record(incident_id):
-    path = os.path.join(COPIES, 'clawd-molecule-incident', incident_id, incident_id + '.json')
+    path = os.path.join(COPIES, 'clawd-' + NAME, incident_id, incident_id + '.json')
     with open(path, encoding='utf-8') as handle:
         return json.load(handle)
 
@@ -61,7 +59,7 @@ def test_each_fault_was_fixed_by_its_own_step_and_nothing_before_it():
 
 def test_every_incident_got_its_own_id():
     out = outcomes()
-    ids = [out[f]['id'] for f in list(FIXED_BY) + ['broken_at_boot']]
+    ids = [out[f]['id'] for f in FIXED_BY]
     assert len(set(ids)) == len(ids), ids
 
 
@@ -77,7 +75,7 @@ def test_records_list_the_steps_in_order_and_the_verified_recovery():
         assert rec['recovery_seconds'] is not None and rec['recovery_seconds'] >= 0, rec
         assert rec['root_cause'] and rec['resolution'].startswith('Recovered by step %s' % steps[-1]), rec
         times[fault] = rec['recovery_seconds']
-        note = os.path.join(COPIES, 'clawd-molecule-incident', rec['id'], rec['id'] + '.md')
+        note = os.path.join(COPIES, 'clawd-' + NAME, rec['id'], rec['id'] + '.md')
         with open(note, encoding='utf-8') as handle:
             text = handle.read()
         assert '# Post-incident report: %s' % rec['id'] in text and '## Action items' in text and '## Timeline (UTC)' in text
@@ -93,20 +91,6 @@ def test_the_diagnosis_named_the_fault():
     assert 'web_container' in out['web_stopped']['first_problems']
     assert 'proxy_container' in out['proxy_stopped']['first_problems']
     assert 'certificate' in out['certificate_expired']['first_problems']
-    assert 'error_rate' in out['noisy_release']['first_problems']
-
-
-def test_the_disk_was_really_full_and_only_old_logs_and_archives_beyond_retention_went():
-    out = outcomes()
-    assert out['disk_filled'].strip().splitlines()[-1].split()[4] == '100%', out['disk_filled']
-    left = [os.path.basename(p) for p in out['disk_left']]
-    newest = 'claudebox-20261106T030000Z-1.0.0.tar.zst'
-    assert newest in left and newest + '.sha256' in left, left
-    assert 'app.log' in left, left  # the live log is not old
-    assert 'claudebox-20261101T030000Z-1.0.0.tar.zst' not in left or 'app.log.1' not in left, left
-    rec = record(out['disk_full']['id'])
-    detail = rec['timeline'][1]['detail']
-    assert 'build_cache' in detail and 'old_logs' in detail, detail
 
 
 def test_the_wrong_secret_refused_a_delivery_and_after_the_fix_telegram_delivered_what_waited():
@@ -116,24 +100,10 @@ def test_the_wrong_secret_refused_a_delivery_and_after_the_fix_telegram_delivere
     assert redelivery['ok'] and redelivery['delivered'] == 2 and redelivery['pending_update_count'] == 0, redelivery
 
 
-def test_the_unfixable_fault_was_escalated_once_and_the_deploy_gate_held():
-    out = outcomes()
-    broken = out['broken_at_boot']
-    assert broken['failed'] and 'escalated to' in broken['msg'], broken
-    assert broken['steps'] == ['restart_web_container'], broken  # one try, no loop
-    assert broken['id'] in out['gate_refused'] and 'Refusing to deploy' in out['gate_refused'], out['gate_refused']
-    fixed = out['broken_at_boot_fixed']
-    assert not fixed['failed'] and fixed['id'] == broken['id'] and fixed['steps'] == [], fixed
-    rec = record(broken['id'])
-    steps = [e['step'] for e in rec['timeline']]
-    assert rec['status'] == 'resolved' and rec['escalation']['level'], rec
-    assert steps.count('restart_web_container') == 1 and steps.index('escalate') < steps.index('close'), steps
-
-
 def test_evidence_bundles_match_their_sha256_lists():
     out = outcomes()
     for fault in FIXED_BY:
-        folder = os.path.join(COPIES, 'clawd-molecule-incident', out[fault]['id'])
+        folder = os.path.join(COPIES, 'clawd-' + NAME, out[fault]['id'])
         with open(os.path.join(folder, 'SHA256SUMS'), encoding='utf-8') as handle:
             lines = handle.read().splitlines()
         names = set()
@@ -176,12 +146,11 @@ def test_the_operators_heard_of_each_incident_and_its_end():
         incident_id = out[fault]['id']
         assert any(t.startswith('Incident detected: %s' % incident_id) for t in texts), (fault, texts)
         assert any(t.startswith('Incident resolved: %s' % incident_id) for t in texts), (fault, texts)
-    assert any(t.startswith('Incident escalated to ') and out['broken_at_boot']['id'] in t for t in texts), texts
 
 
 def test_named_volumes_are_untouched_and_no_incident_is_left_open(host):
     volumes = os.environ.get('CLAWD_DOCKER_VOLUMES', '/var/lib/docker/volumes')
-    for name in ('molecule-incident-workspace', 'molecule-incident-claude-config'):
+    for name in (NAME + '-workspace', NAME + '-claude-config'):
         assert host.run('test -d %s/%s/_data' % (volumes, name)).rc == 0, name
     listing = host.run("grep -l '\"status\": \"open\"\\|\"status\": \"escalated\"' %s/INC-*.json" % HOST_INCIDENTS)
     assert listing.stdout.strip() == '', listing.stdout

@@ -72,3 +72,15 @@ def test_delete_secondary_is_idempotent_and_errors_name_the_cause(tw, results):
     assert failed['failed'] is True
     assert failed['msg'] == 'Failed to create a secondary Auth Token of account %s: HTTP 401: Twilio error 20003: Authenticate' % SID
     assert failed['vendor_code'] == 20003
+
+
+def test_a_server_error_is_not_repeated(tw, results):
+    # Each call changes the account: after a 5xx nobody knows whether Twilio made (or promoted) a token, so no retry.
+    requests.post(tw.url + '/_lab/faults', json={'mode': '5xx', 'status': 503, 'count': 1, 'match': '/v1/AuthTokens/Secondary'},
+                  timeout=5).raise_for_status()
+    requests.delete(tw.url + '/_lab/requests', timeout=5)
+    failed = run(tw, results, 'create_secondary')
+    assert failed['failed'] is True and failed['status_code'] == 503
+    assert failed['msg'].startswith('Failed to create a secondary Auth Token of account %s: HTTP 503' % SID)
+    posts = [e for e in requests.get(tw.url + '/_lab/requests', timeout=5).json() if e['method'] == 'POST']
+    assert len(posts) == 1

@@ -700,14 +700,16 @@ def test_twilio_standin_callback_is_accepted_by_the_app(start_app):
 
 def test_web_private_page_needs_the_basic_auth_password(start_app):
     app = start_app('web', BASIC_AUTH_PASS='pass-NEW-0123456789')
+
     def status(user, password):
         headers = {'Authorization': 'Basic ' + base64.b64encode(f'{user}:{password}'.encode()).decode()} if user else {}
         return http('GET', app.url('/private'), headers=headers)
-    code, headers, _ = status(None, None)
+
+    code, headers, body = status(None, None)
     assert code == 401 and headers['WWW-Authenticate'] == 'Basic realm="clawd"'
     assert status('admin', 'pass-OLD-0123456789')[0] == 401
     assert status('someone', 'pass-NEW-0123456789')[0] == 401
-    code, _, body = status('admin', 'pass-NEW-0123456789')
+    code, headers, body = status('admin', 'pass-NEW-0123456789')
     assert code == 200 and b'private' in body
     assert 'pass-NEW-0123456789' not in app.stdout and 'pass-OLD' not in app.stdout
     assert http('GET', start_app('web').url('/private'))[0] == 503
@@ -716,11 +718,13 @@ def test_web_private_page_needs_the_basic_auth_password(start_app):
 def test_web_upstream_key_check_tells_keys_apart(start_app):
     key = 'sk-ant-NEW-upstream-0123456789'
     app = start_app('web', ANTHROPIC_API_KEY=key)
+
     def check(candidate):
         return http('POST', app.url('/upstream/check'), headers={'X-Upstream-Key-Sha256': hashlib.sha256(candidate.encode()).hexdigest()})
-    code, _, body = check(key)
+
+    code, headers, body = check(key)
     assert code == 200 and json.loads(body) == {'upstream': 'ANTHROPIC_API_KEY', 'match': True}
-    code, _, body = check('sk-ant-OLD-upstream-0123456789')
+    code, headers, body = check('sk-ant-OLD-upstream-0123456789')
     assert code == 409 and json.loads(body)['match'] is False
     assert http('POST', start_app('web').url('/upstream/check'))[0] == 503
     assert key not in app.stdout

@@ -100,6 +100,8 @@ def test_the_image_holds_the_collection_its_collections_and_their_needs(image):
         listed.update(part)
     for name in ('clawd.ops', 'amazon.aws', 'ansible.posix', 'community.docker', 'community.general'):
         assert name in listed, name
+    config = docker('image', 'inspect', '-f', '{{json .Config.Env}}', image).stdout
+    assert 'ANSIBLE_CALLBACKS_ENABLED=clawd.ops.ledger' in json.loads(config)
 
 
 def test_daily_checks_and_backup_run_in_the_ee(image, hosts):

@@ -57,6 +57,12 @@ def test_each_fault_was_fixed_by_its_own_step_and_nothing_before_it():
         assert re.match(r'^INC-\d{8}-\d{3}$', out[fault]['id']), out[fault]
 
 
+def test_check_mode_on_the_faulty_host_diagnosed_and_planned_only():
+    check = outcomes()['check_mode']
+    assert check['rc'] == 0 and check['bot_status'] == 'exited' and check['open'] == 0, check
+    assert check['plan'], check  # it said what it would do
+
+
 def test_every_incident_got_its_own_id():
     out = outcomes()
     ids = [out[f]['id'] for f in FIXED_BY]

@@ -23,3 +23,14 @@ except ImportError:
     docker = None
     HAS_DOCKER, DOCKER_IMPORT_ERROR = False, traceback.format_exc()
     DOCKER_ERRORS = DOCKER_NOT_FOUND = ()
+
+
+def docker_host_option():
+    """The ``docker_host`` option of every module that talks to the engine (DOCKER_HOST, else the local socket)."""
+    from ansible.module_utils.basic import env_fallback
+    return dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST']))
+
+
+def api_client(docker_host):
+    """The low-level Docker API client (inspect_container, logs, ...). Modules bind it as their test seam."""
+    return docker.APIClient(base_url=docker_host, version='auto')

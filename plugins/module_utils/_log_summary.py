@@ -19,6 +19,7 @@ A container whose lines were cut is named in ``cut`` with the reason.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
 import math
 import re
 
@@ -30,11 +31,30 @@ from ansible_collections.clawd.ops.plugins.module_utils._containers import (
     container_state,
     parse_docker_time,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._docker import docker_host_option
+from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 
 LINE_BYTES = 4096           # a line is cut to this many bytes before it is classified
 DEFAULT_MAX_LINES = 20000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+def log_reader_argument_spec(since, max_lines=DEFAULT_MAX_LINES):
+    """The options of every module that reads app containers' logs through the engine, defined once."""
+    return dict(
+        containers=dict(type='list', elements='str', required=True),
+        since=dict(type='str', default=since),
+        max_lines=dict(type='int', default=max_lines),
+        max_bytes=dict(type='int', default=DEFAULT_MAX_BYTES),
+        secrets=dict(type='list', elements='str', default=[], no_log=True),
+        docker_host=docker_host_option(),
+    )
+
+
+def iso_epoch(epoch):
+    """A moment in seconds since the epoch as UTC ISO 8601 (as the ledger writes it)."""
+    return iso(datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
 MIN_RATE_WINDOW = 60.0      # a rate per minute is never taken over less than a minute
 MASK = '***'
 

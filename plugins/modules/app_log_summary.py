@@ -202,37 +202,22 @@ until:
   sample: "2026-03-02T10:15:00Z"
 '''
 
-import datetime
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
-from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
-from ansible_collections.clawd.ops.plugins.module_utils._log_summary import LogConfigError, summarize
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client
+from ansible_collections.clawd.ops.plugins.module_utils._log_summary import LogConfigError, iso_epoch, log_reader_argument_spec, summarize
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
-def make_docker_api(docker_host):
-    """The test seam: the low-level Docker API client (needs inspect_container and logs). Tests replace this function."""
-    return docker.APIClient(base_url=docker_host, version='auto')
-
-
-def _iso(epoch):
-    return iso(datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
+#: The test seam: tests replace it with a fake engine.
+make_docker_api = api_client
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            containers=dict(type='list', elements='str', required=True),
-            since=dict(type='str', default='1h'),
-            max_lines=dict(type='int', default=20000),
-            max_bytes=dict(type='int', default=64 * 1024 * 1024),
-            patterns=dict(type='list', elements='dict', default=[]),
-            secrets=dict(type='list', elements='str', default=[], no_log=True),
-            docker_host=dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST'])),
-        ),
+        argument_spec=dict(log_reader_argument_spec(since='1h'), patterns=dict(type='list', elements='dict', default=[])),
         supports_check_mode=True,
     )
     params = module.params
@@ -248,8 +233,8 @@ def main():
     except DOCKER_ERRORS as exc:
         module.fail_json(msg='Failed to read the logs of %s through the Docker Engine API at %s: %s'
                          % (', '.join(params['containers']), params['docker_host'], exc))
-    result['since'] = _iso(now - result['window_seconds'])
-    result['until'] = _iso(now)
+    result['since'] = iso_epoch(now - result['window_seconds'])
+    result['until'] = iso_epoch(now)
     module.exit_json(changed=False, **result)
 
 

@@ -164,12 +164,12 @@ health_failures:
 import datetime
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, url_password
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client, docker_host_option
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
@@ -183,9 +183,8 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import (
 )
 
 
-def make_docker_api(docker_host):
-    """The test seam: the low-level Docker API client (needs inspect_container and logs). Tests replace this function."""
-    return docker.APIClient(base_url=docker_host, version='auto')
+#: The test seam: tests replace it with a fake engine.
+make_docker_api = api_client
 
 
 def check_health(transport, url):
@@ -250,7 +249,7 @@ def main():
             max_health_failures=dict(type='int', default=3),
             fail_on_breach=dict(type='bool', default=False),
             secrets=dict(type='list', elements='str', default=[], no_log=True),
-            docker_host=dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST'])),
+            docker_host=docker_host_option(),
         ),
         supports_check_mode=True,
     )

@@ -130,27 +130,20 @@ until:
   sample: "2026-03-02T10:15:00Z"
 '''
 
-import datetime
 import os
 import tempfile
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, docker
-from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client
 from ansible_collections.clawd.ops.plugins.module_utils._log_export import export_container
-from ansible_collections.clawd.ops.plugins.module_utils._log_summary import LogConfigError, parse_window
+from ansible_collections.clawd.ops.plugins.module_utils._log_summary import LogConfigError, iso_epoch, log_reader_argument_spec, parse_window
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
-def make_docker_api(docker_host):
-    """The test seam: the low-level Docker API client (needs inspect_container and logs). Tests replace this function."""
-    return docker.APIClient(base_url=docker_host, version='auto')
-
-
-def _iso(epoch):
-    return iso(datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
+#: The test seam: tests replace it with a fake engine.
+make_docker_api = api_client
 
 
 def _open_temp(dest, name):
@@ -190,15 +183,7 @@ def export(api, params, start, now):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            containers=dict(type='list', elements='str', required=True),
-            dest=dict(type='path', required=True),
-            since=dict(type='str', default='24h'),
-            max_lines=dict(type='int', default=200000),
-            max_bytes=dict(type='int', default=64 * 1024 * 1024),
-            secrets=dict(type='list', elements='str', default=[], no_log=True),
-            docker_host=dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST'])),
-        ),
+        argument_spec=dict(log_reader_argument_spec(since='24h', max_lines=200000), dest=dict(type='path', required=True)),
         supports_check_mode=True,
     )
     params = module.params
@@ -211,7 +196,7 @@ def main():
         start = now - parse_window(params['since'], now)
     except LogConfigError as exc:
         module.fail_json(msg='Failed to export the logs: %s' % exc)
-    window = {'since': _iso(start), 'until': _iso(now)}
+    window = {'since': iso_epoch(start), 'until': iso_epoch(now)}
     if module.check_mode:
         files = [os.path.join(params['dest'], '%s.log' % name) for name in params['containers']]
         module.exit_json(changed=True, files=files + [os.path.join(params['dest'], 'auth.log')], per_container={},

@@ -193,7 +193,7 @@ msg:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._disk_reclaim import (
     DEFAULT_STEPS,
@@ -203,7 +203,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._disk_reclaim import (
     Reclaimer,
     describe,
 )
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, HAS_DOCKER, docker
+from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, HAS_DOCKER, docker, docker_host_option
 
 
 def make_docker_client(docker_host):
@@ -243,7 +243,7 @@ def main():
             backup_pattern=dict(type='str', default='*.tar.*'),
             keep_archives=dict(type='int', default=3),
             docker_root=dict(type='path', default='/var/lib/docker'),
-            docker_host=dict(type='str', default='unix:///var/run/docker.sock', fallback=(env_fallback, ['DOCKER_HOST'])),
+            docker_host=docker_host_option(),
         ),
         supports_check_mode=True,
     )

@@ -55,6 +55,8 @@ def log_reader_argument_spec(since, max_lines=DEFAULT_MAX_LINES):
 def iso_epoch(epoch):
     """A moment in seconds since the epoch as UTC ISO 8601 (as the ledger writes it)."""
     return iso(datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc))
+
+
 MIN_RATE_WINDOW = 60.0      # a rate per minute is never taken over less than a minute
 MASK = '***'
 

@@ -169,7 +169,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.clawd.ops.plugins.module_utils._app_health import evaluate_health, url_password
 from ansible_collections.clawd.ops.plugins.module_utils._app_watch import Watch, WatchConfigError
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client, docker_host_option
+from ansible_collections.clawd.ops.plugins.module_utils._docker import (
+    DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client, docker_host_option,
+)
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time

@@ -203,6 +203,8 @@ class IncidentStore(object):
             if not os.path.isdir(self.folder):
                 os.makedirs(self.folder, 0o700)
         except OSError as exc:
+            if os.path.isdir(self.folder):
+                return  # another run created it at the same moment
             raise IncidentError('Failed to create the incident folder %s: %s' % (self.folder, exc))
 
     @contextlib.contextmanager

@@ -104,9 +104,14 @@ def build_record(record, run_id=None, secrets=(), now=None):
 
 
 def _ensure_parent(path):
+    """Create the ledger's folder unless it is there (runs for several hosts may create it at the same moment)."""
     parent = os.path.dirname(path)
     if parent and not os.path.isdir(parent):
-        os.makedirs(parent, 0o700)
+        try:
+            os.makedirs(parent, 0o700)
+        except OSError:
+            if not os.path.isdir(parent):
+                raise
 
 
 def append_record(path, record):

@@ -173,3 +173,18 @@ def test_appends_hold_an_exclusive_lock(tmp_path, monkeypatch):
     monkeypatch.setattr(_ledger.fcntl, 'flock', lambda fd, op: calls.append(op) or real_flock(fd, op))
     append_record(str(tmp_path / 'l.jsonl'), {'kind': 'x'})
     assert calls == [_ledger.fcntl.LOCK_EX]
+
+
+def test_a_ledger_folder_another_run_creates_meanwhile_is_no_error(tmp_path, monkeypatch):
+    """Runs for several hosts write their first record at once: the loser of the folder's creation carries on."""
+    folder = tmp_path / 'state' / 'clawd-ops'
+    real_makedirs = os.makedirs
+
+    def another_run_was_faster(name, *args, **kwargs):
+        real_makedirs(name, *args, **kwargs)  # the other run creates it between our check and our makedirs
+        real_makedirs(name, *args, **kwargs)  # and ours then finds it there: EEXIST
+
+    monkeypatch.setattr(_ledger.os, 'makedirs', another_run_was_faster)
+    _ledger.append_record(str(folder / 'ledger.jsonl'), {'kind': 'deploy', 'result': 'ok'})
+    with open(str(folder / 'ledger.jsonl')) as handle:
+        assert json.loads(handle.readline())['kind'] == 'deploy'

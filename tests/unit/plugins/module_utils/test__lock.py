@@ -58,6 +58,21 @@ def test_acquire_renew_release(tmp_path, frozen):
     assert _lock.release(path, 'run-A')['outcome'] == 'free'
 
 
+def test_a_folder_another_run_creates_meanwhile_is_no_error(tmp_path, frozen, monkeypatch):
+    """Runs racing for a lock whose folder does not exist yet: the loser of the folder's creation carries on
+    (CI saw "Failed to take the lock ...: File exists" from the six-process race in tests/faults)."""
+    folder = tmp_path / 'var' / 'lib' / 'clawd'
+    real_makedirs = os.makedirs
+
+    def another_run_was_faster(name, *args, **kwargs):
+        real_makedirs(name, *args, **kwargs)  # the other run creates it between our check and our makedirs
+        real_makedirs(name, *args, **kwargs)  # and ours then finds it there: EEXIST
+
+    monkeypatch.setattr(_lock.os, 'makedirs', another_run_was_faster)
+    taken = _lock.acquire(str(folder / 'deploy.lock'), 'run-A', 'ops@laptop', 'deploy', 600, host='vps1')
+    assert taken['outcome'] == 'acquired' and read(folder / 'deploy.lock')['run_id'] == 'run-A'
+
+
 def test_holder_of():
     assert _lock.holder_of(None) is None
     assert _lock.holder_of({'run_id': 'r', 'owner': 'o', 'purpose': 'p', 'host': 'h', 'taken_at': 't', 'expires_at': 'e'}) == {

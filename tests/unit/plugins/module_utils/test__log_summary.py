@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import datetime
 
+import docker
 import pytest
 
 from ansible_collections.clawd.ops.plugins.module_utils import _log_summary as ls
@@ -171,6 +172,28 @@ class FakeEngine(object):
         data = b''.join(('%s %s\n' % (stamp(epoch), text)).encode() for epoch, text in lines if since is None or epoch >= since)
         self.streams.append(Lazy(data, 1))
         return self.streams[-1]
+
+
+class SdkEngine(FakeEngine):
+    """FakeEngine answering NotFound like the Docker SDK, or failing like an engine that went away (module tests)."""
+
+    def __init__(self, broken=False):
+        FakeEngine.__init__(self)
+        self.broken = broken
+
+    def inspect_container(self, name):
+        if self.broken:
+            raise docker.errors.APIError('500 Server Error: engine shutting down')
+        if name not in self.containers:
+            raise docker.errors.NotFound('No such container: %s' % name)
+        return self.containers[name]['state']
+
+
+class FrozenClock(object):
+    """The modules' ``time``: always NOW."""
+
+    def time(self):
+        return NOW
 
 
 def summarize(engine, names, since='1h', **options):

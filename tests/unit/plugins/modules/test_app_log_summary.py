@@ -8,7 +8,6 @@ __metaclass__ = type
 
 import json
 
-import docker
 import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__log_summary import (
@@ -17,33 +16,14 @@ from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__log_sum
     SAMPLE_RATE_LIMIT,
     SAMPLE_TOKEN_REFUSED,
     SAMPLE_UNAUTHORIZED,
-    FakeEngine,
+    FrozenClock,
+    SdkEngine as Engine,
 )
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
 from ansible_collections.clawd.ops.plugins.modules import app_log_summary
 
 API_KEY = 'sk-live-0123456789abcdef'
-
-
-class FrozenClock(object):
-    def time(self):
-        return NOW
-
-
-class Engine(FakeEngine):
-    """FakeEngine answering NotFound like the Docker SDK, or failing like an engine that went away."""
-
-    def __init__(self, broken=False):
-        FakeEngine.__init__(self)
-        self.broken = broken
-
-    def inspect_container(self, name):
-        if self.broken:
-            raise docker.errors.APIError('500 Server Error: engine shutting down')
-        if name not in self.containers:
-            raise docker.errors.NotFound('No such container: %s' % name)
-        return self.containers[name]['state']
 
 
 @pytest.fixture

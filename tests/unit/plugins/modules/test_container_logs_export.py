@@ -9,7 +9,6 @@ __metaclass__ = type
 import json
 import os
 
-import docker
 import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__log_summary import (
@@ -18,7 +17,8 @@ from ansible_collections.clawd.ops.tests.unit.plugins.module_utils.test__log_sum
     SAMPLE_TOKEN_REFUSED,
     SAMPLE_UNAUTHORIZED,
     TOKEN,
-    FakeEngine,
+    FrozenClock,
+    SdkEngine as Engine,
 )
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
@@ -26,26 +26,6 @@ from ansible_collections.clawd.ops.plugins.modules import container_logs_export
 
 PASSWORD = 'correct-horse-battery-staple-42'
 LONG = 'INFO ' + 'x' * 600
-
-
-class FrozenClock(object):
-    def time(self):
-        return NOW
-
-
-class Engine(FakeEngine):
-    """FakeEngine answering NotFound like the Docker SDK, or failing like an engine that went away."""
-
-    def __init__(self, broken=False):
-        FakeEngine.__init__(self)
-        self.broken = broken
-
-    def inspect_container(self, name):
-        if self.broken:
-            raise docker.errors.APIError('500 Server Error: engine shutting down')
-        if name not in self.containers:
-            raise docker.errors.NotFound('No such container: %s' % name)
-        return self.containers[name]['state']
 
 
 @pytest.fixture

@@ -169,6 +169,21 @@ def incoming_json(request):
     return data, None
 
 
+def _read_specs(inline, pattern, kind):
+    """uuid -> spec, from the configuration's inline list and the JSON files of a glob (a bad file is skipped, said)."""
+    specs = {}
+    for spec in inline:
+        specs[spec["uuid"]] = spec
+    for path in sorted(glob.glob(pattern)) if pattern else ():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                spec = json.load(handle)
+            specs[spec["uuid"]] = spec
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print("coolify: skipping %s spec %s: %s" % (kind, path, exc), file=sys.stderr)
+    return specs
+
+
 def stable_id(text):
     """A small positive integer id derived from a uuid (stable across restarts)."""
     return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:6], 16)
@@ -306,17 +321,7 @@ class CoolifyStandIn(StandIn):
 
     def _specs(self):
         """uuid -> app spec, from the configuration and the glob (read again on every call)."""
-        specs = {}
-        for spec in self.inline_apps:
-            specs[spec["uuid"]] = spec
-        if self.apps_glob:
-            for path in sorted(glob.glob(self.apps_glob)):
-                try:
-                    with open(path, encoding="utf-8") as handle:
-                        spec = json.load(handle)
-                    specs[spec["uuid"]] = spec
-                except (OSError, ValueError, KeyError, TypeError) as exc:
-                    print("coolify: skipping app spec %s: %s" % (path, exc), file=sys.stderr)
+        specs = _read_specs(self.inline_apps, self.apps_glob, "app")
         specs.update(self.created_apps)
         return specs
 
@@ -1075,18 +1080,7 @@ class CoolifyStandIn(StandIn):
 
     def _servers(self):
         """uuid -> server spec, from the configuration and the servers glob (read again on every call)."""
-        servers = {}
-        for spec in self.inline_servers:
-            servers[spec["uuid"]] = spec
-        if self.servers_glob:
-            for path in sorted(glob.glob(self.servers_glob)):
-                try:
-                    with open(path, encoding="utf-8") as handle:
-                        spec = json.load(handle)
-                    servers[spec["uuid"]] = spec
-                except (OSError, ValueError, KeyError, TypeError) as exc:
-                    print("coolify: skipping server spec %s: %s" % (path, exc), file=sys.stderr)
-        return servers
+        return _read_specs(self.inline_servers, self.servers_glob, "server")
 
     @staticmethod
     def _server_json(spec):

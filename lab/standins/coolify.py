@@ -817,7 +817,11 @@ class CoolifyStandIn(StandIn):
         for key, value in data.items():
             if key in ("instant_deploy", "force_domain_override"):
                 continue
-            state["overrides"][key] = bool(int(value)) if key in PATCH_BOOLEANS and not isinstance(value, bool) else value
+            if key in PATCH_BOOLEANS and not isinstance(value, bool):
+                value = bool(int(value))
+            elif value == "" and key.endswith(("_deployment_command", "_deployment_command_container")):
+                value = None  # Laravel's ConvertEmptyStringsToNull: an emptied command reads back as null
+            state["overrides"][key] = value
         state["updated_at"] = now_iso()
         if truthy(data.get("instant_deploy", False)):
             self._queue(self._app(app["uuid"]))
@@ -1320,7 +1324,11 @@ class CoolifyStandIn(StandIn):
         for key, value in data.items():
             if key in PATCH_ALLOWED and key not in ("instant_deploy", "force_domain_override", "project_uuid", "server_uuid",
                                                     "environment_name", "name", "description", "git_repository", "git_branch"):
-                state["overrides"][key] = bool(int(value)) if key in PATCH_BOOLEANS and not isinstance(value, bool) else value
+                if key in PATCH_BOOLEANS and not isinstance(value, bool):
+                    value = bool(int(value))
+                elif value == "" and key.endswith(("_deployment_command", "_deployment_command_container")):
+                    value = None  # Laravel's ConvertEmptyStringsToNull: an emptied command reads back as null
+                state["overrides"][key] = value
         if truthy(data.get("instant_deploy", False)):
             self._queue(self._app(uuid))
         return json_response({"uuid": uuid}, 201)

@@ -13,6 +13,14 @@ interface:
 * :class:`SimulatedEngine` runs no Docker: each step takes ``simulated_step_seconds`` and a
   release with ``APP_UNHEALTHY=1`` fails. For unit tests of the collection's modules.
 
+Both run the application's pre-deployment command in its running (old) container before the new
+one starts, and its post-deployment command in the new container once it runs, as Coolify does
+(``run_deployment_command``): the ``*_container`` field names the service when the application
+has several. A failing pre-deployment command fails the deployment (the old containers keep
+running); a failing post-deployment command is only logged ("Post-deployment command failed.")
+and the deployment still finishes; a container that cannot be found fails it. The commands'
+output goes to the deployment's logs as hidden (debug) lines, and as stderr when they fail.
+
 Commits come from a real bare git repository (:class:`CommitSource`), or for the simulated
 engine from the configuration (``commits``). Every commit carries a ``release.env``.
 Stdlib only: the stand-in runs with the system python3.
@@ -21,7 +29,9 @@ Stdlib only: the stand-in runs with the system python3.
 import json
 import os
 import re
+import shlex
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -32,6 +42,9 @@ FAILED = "failed"
 CANCELLED = "cancelled-by-user"
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 DOCKER_TIMEOUT = 120
+COMMAND_TIMEOUT = 600
+PRE = "pre"
+POST = "post"
 
 
 def now_iso():
@@ -130,8 +143,56 @@ class Cancelled(Exception):
     """Raised inside an engine when the deployment was cancelled between steps."""
 
 
+def pick_command_service(services, wanted):
+    """The service a deployment command runs in, as Coolify picks its container: the only one, else the one named
+    (service name or container name); None when none matches."""
+    if len(services) == 1:
+        return services[0]
+    for service in services:
+        if wanted and wanted in (service.get("name"), service.get("container")):
+            return service
+    return None
+
+
 class Engine:
     """Interface shared by the engines. ``app`` is an app spec dict (see coolify.py)."""
+
+    def exec_command(self, app, service, job, command):
+        """Run ``sh -c command`` in the service's container; returns ``(exit code, output)``."""
+        raise NotImplementedError
+
+    def run_deployment_command(self, app, job, ctx, phase, running):
+        """Coolify's pre- or post-deployment command (``phase`` PRE or POST) in one of the ``running`` services.
+
+        True when the deployment goes on (no command, no running container before it, the command passed, or a
+        post-deployment command failed: Coolify only logs that); False when it fails (a pre-deployment command failed,
+        or no container matches ``<phase>_deployment_command_container``).
+        """
+        command = (app.get("%s_deployment_command" % phase) or "").strip()
+        if not command or (phase == PRE and not running):
+            return True
+        title = "Pre-deployment" if phase == PRE else "Post-deployment"
+        if phase == POST:
+            ctx.log("----------------------------------------")
+        ctx.log("Executing %s command (see debug log for output%s)." % (title.lower(), "/errors" if phase == PRE else ""))
+        service = pick_command_service(running, (app.get("%s_deployment_command_container" % phase) or "").strip())
+        if service is None:
+            ctx.log("%s command: Could not find a valid container. Is the container name correct?" % title, kind="stderr")
+            return False
+        container = service.get("container") or service.get("name") or app.get("name", "app")
+        ctx.log("", command="docker exec %s sh -c %s" % (container, shlex.quote(command)), hidden=True)
+        code, output = self.exec_command(app, service, job, command)
+        output = (output or "").strip()
+        if output:
+            ctx.log(output[-4000:], kind="stdout" if code == 0 else "stderr", hidden=True)
+        if code == 0:
+            return True
+        if phase == POST:
+            ctx.log("Post-deployment command failed.")
+            ctx.log(output[-4000:] or "exit code %d" % code, kind="stderr")
+            return True
+        ctx.log("Pre-deployment command failed with exit code %d: %s" % (code, output[-4000:] or "no output"), kind="stderr")
+        return False
 
     def deploy(self, app, job, ctx):
         """Run one deployment job; returns FINISHED, FAILED or CANCELLED.
@@ -196,6 +257,27 @@ class SimulatedEngine(Engine):
                 raise Cancelled()
             time.sleep(min(0.02, self.step_seconds))
 
+    @staticmethod
+    def _services(app):
+        return app.get("services") or [{"name": app.get("name", "app"), "container": app.get("name", "app")}]
+
+    def exec_command(self, app, service, job, command):
+        """A simulated container is a shell in a scratch folder, with the release's, the app's and the service's environment."""
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp"}
+        env.update(job.get("commit", {}).get("env") or {})
+        env.update(service.get("env") or {})
+        env.update(job.get("app_env") or {})
+        env["SOURCE_COMMIT"] = job.get("commit", {}).get("sha", "")
+        scratch = tempfile.mkdtemp(prefix="coolify-exec-")
+        try:
+            proc = subprocess.run(["sh", "-c", command], cwd=scratch, env=env, capture_output=True, text=True,
+                                  timeout=COMMAND_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            return 124, "command timed out after %ss" % COMMAND_TIMEOUT
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return proc.returncode, proc.stdout + proc.stderr
+
     def deploy(self, app, job, ctx):
         state = self._app(app)
         sha = job["commit"]["sha"]
@@ -207,7 +289,11 @@ class SimulatedEngine(Engine):
                 self._step(ctx, "Building docker image %s:%s." % (app["uuid"], sha))
                 if not known:
                     state["images"].append({"tag": sha, "created_at": now_iso()})
-            for service in app.get("services") or [{"name": app.get("name", "app")}]:
+            running = self._services(app) if state["commit"] and state["state"] != "exited" else []
+            if not self.run_deployment_command(app, job, ctx, PRE, running):
+                ctx.log("Deployment failed; the old containers keep running.", kind="stderr")
+                return FAILED
+            for service in self._services(app):
                 self._step(ctx, "Starting new container %s." % service["name"])
             self._step(ctx, "Waiting for the new containers to be healthy.")
             if job["commit"]["env"].get("APP_UNHEALTHY") == "1":
@@ -222,7 +308,7 @@ class SimulatedEngine(Engine):
         state["state"] = "running:healthy"
         state["commit"] = sha
         ctx.log("New container started.")
-        return FINISHED
+        return FINISHED if self.run_deployment_command(app, job, ctx, POST, self._services(app)) else FAILED
 
     def restart(self, app, job, ctx):
         state = self._app(app)
@@ -268,6 +354,26 @@ def _docker(args, stdin=None, timeout=DOCKER_TIMEOUT):
         return subprocess.run(["docker"] + list(args), input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess(["docker"] + list(args), 124, "", "docker %s timed out after %ss" % (args[0], timeout))
+
+
+def _health_interval(service):
+    """The service's ``health_interval`` in whole seconds (0: the image's own)."""
+    try:
+        return max(0, int(float(service.get("health_interval") or 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _answers_healthy(listen, timeout=2.0):
+    """Whether GET http://<listen>/health answers 200: what the sample app image's HEALTHCHECK asks."""
+    host, _sep, port = (listen or "").rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"GET /health HTTP/1.0\r\nHost: health\r\n\r\n")
+            return sock.recv(12)[9:12] == b"200"
+    except (OSError, ValueError):
+        return False
 
 
 def _shift_listen(listen, offset):
@@ -346,6 +452,10 @@ class DockerEngine(Engine):
         labels.update({"coolify.managed": "true", "coolify.applicationId": app["uuid"],
                        "clawd.coolify.deployment": job["deployment_uuid"], "clawd.coolify.commit": job["commit"]["sha"]})
         args = ["run", "-d", "--name", name, "--network", "host", "--restart", "unless-stopped"]
+        if _health_interval(service):
+            # A fleet-size lab slows the image's health check down (each one is a `docker exec`);
+            # _wait_healthy then asks the service's /health itself instead of waiting a whole interval.
+            args += ["--health-interval", "%ds" % _health_interval(service)]
         for key, value in sorted(labels.items()):
             args += ["--label", "%s=%s" % (key, value)]
         for mount in service.get("mounts") or ():
@@ -367,9 +477,14 @@ class DockerEngine(Engine):
             shutil.rmtree(tmpdir, ignore_errors=True)
         return proc.returncode == 0
 
-    def _wait_healthy(self, name, service, ctx, allow_cancel=True):
-        """(True, "") once healthy; (False, why) when unhealthy, exited, gone or timed out. Raises Cancelled."""
+    def _wait_healthy(self, name, service, ctx, allow_cancel=True, listen=None):
+        """(True, "") once healthy; (False, why) when unhealthy, exited, gone or timed out. Raises Cancelled.
+
+        A service with a slow ``health_interval`` counts as healthy once its own GET /health at ``listen``
+        (default: the service's) answers 200 while Docker's first check is still to come.
+        """
         deadline = time.monotonic() + self.health_timeout
+        listen = listen or service.get("listen")
         while True:
             if allow_cancel and ctx.cancelled():
                 raise Cancelled()
@@ -381,6 +496,8 @@ class DockerEngine(Engine):
             if state.get("Status") in ("exited", "dead"):
                 return False, "container %s exited with code %s" % (name, state.get("ExitCode"))
             if state.get("Running") and (not service.get("listen") or health in (None, "healthy")):
+                return True, ""
+            if state.get("Running") and health == "starting" and _health_interval(service) and _answers_healthy(listen):
                 return True, ""
             if health == "unhealthy":
                 return False, "container %s is unhealthy" % name
@@ -402,6 +519,14 @@ class DockerEngine(Engine):
         for name in names:
             self._run(ctx, ["rm", "-f", name], hidden=True)
 
+    def exec_command(self, app, service, job, command):
+        proc = _docker(["exec", service["container"], "sh", "-c", command], timeout=COMMAND_TIMEOUT)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    def _running(self, services):
+        found = self._inspect([s["container"] for s in services])
+        return [s for s in services if ((found.get(s["container"]) or {}).get("State") or {}).get("Running")]
+
     # ------------------------------------------------------------- engine interface
 
     def deploy(self, app, job, ctx):
@@ -420,6 +545,9 @@ class DockerEngine(Engine):
         except Cancelled:
             ctx.log("Deployment cancelled before the containers were touched.", kind="stderr")
             return CANCELLED
+        if not self.run_deployment_command(app, job, ctx, PRE, self._running(services)):
+            ctx.log("Deployment failed; the old containers keep running.", kind="stderr")
+            return FAILED
 
         candidate_map = {s["listen"]: _shift_listen(s["listen"], self.offset) for s in services if s.get("listen")}
         candidates = []
@@ -434,7 +562,7 @@ class DockerEngine(Engine):
                     ctx.log("New container %s could not be started; the old containers keep running." % name, kind="stderr")
                     return FAILED
             for service, name in zip(services, candidates):
-                healthy, why = self._wait_healthy(name, service, ctx)
+                healthy, why = self._wait_healthy(name, service, ctx, listen=candidate_map.get(service.get("listen")))
                 if not healthy:
                     ctx.log("Container %s is unhealthy: %s" % (service["name"], why), kind="stderr")
                     self._report(name, ctx)
@@ -454,7 +582,7 @@ class DockerEngine(Engine):
         if not ok:
             return FAILED
         ctx.log("Rolling update completed.")
-        return FINISHED
+        return FINISHED if self.run_deployment_command(app, job, ctx, POST, self._running(services)) else FAILED
 
     def _switch(self, app, services, job, ctx, image):
         names = [s["container"] for s in services]
@@ -526,6 +654,8 @@ class DockerEngine(Engine):
             if not state.get("Running"):
                 states.append("exited")
             elif health in (None, "healthy") or not service.get("listen"):
+                states.append("healthy")
+            elif health == "starting" and _health_interval(service) and _answers_healthy(service["listen"]):
                 states.append("healthy")
             elif health == "starting":
                 states.append("starting")

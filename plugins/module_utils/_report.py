@@ -46,11 +46,11 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
 
 SCHEMA = 'clawd.ops/checks-report'
 SCHEMA_VERSION = 1
-KINDS = ('daily', 'quick', 'weekly')
+KINDS = ('daily', 'quick', 'weekly', 'monthly')
 FORMATS = ('json', 'md', 'html')
 REPORT_KEYS = ('schema', 'schema_version', 'kind', 'run_id', 'title', 'generated_at', 'report_dir',
                'summary', 'hosts', 'trends', 'weekly')
-TITLES = {'daily': 'Daily checks', 'quick': 'Quick check', 'weekly': 'Weekly summary'}
+TITLES = {'daily': 'Daily checks', 'quick': 'Quick check', 'weekly': 'Weekly summary', 'monthly': 'Monthly maintenance'}
 WEEK_DAYS = 7
 MAX_ISSUES_PER_HOST = 50
 _UNSAFE_NAME = re.compile(r'[^A-Za-z0-9._-]+|\.{2,}')

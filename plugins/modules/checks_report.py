@@ -44,10 +44,10 @@ options:
   kind:
     description:
       - V(daily) for the morning check or the end-of-day report, V(quick) for the afternoon quick check,
-        V(weekly) for the weekly summary.
+        V(weekly) for the weekly summary, V(monthly) for the monthly maintenance (M(clawd.ops.host_audit)'s results).
       - Each kind has its own run folders, trends and C(latest-<kind>.json).
     type: str
-    choices: [daily, quick, weekly]
+    choices: [daily, quick, weekly, monthly]
     default: daily
   results:
     description:
@@ -80,7 +80,7 @@ options:
     type: str
   title:
     description:
-      - Title of the reports. Defaults to C(Daily checks), C(Quick check) or C(Weekly summary).
+      - Title of the reports. Defaults to C(Daily checks), C(Quick check), C(Weekly summary) or C(Monthly maintenance).
     type: str
   run_id:
     description:

@@ -8,6 +8,15 @@ A stdlib-only stand-in for a small self-hosted service with three roles
 Telegram webhook bot answering /ping and /status) and ``backup`` (an idle
 worker).  Everything is configured through environment variables, every log
 line goes to stdout as ``<ISO-8601 UTC> <LEVEL> <message>``.
+
+``clawd_sample_app.py migrate`` brings the PostgreSQL database of
+``APP_DATABASE_URL`` (``postgresql://user@host:port/db``, trust auth: the
+lab's server asks no password) to the release's ``APP_SCHEMA_VERSION``, one
+transaction per migration, each recorded in ``schema_version``; a database
+newer than the release is left alone.  ``APP_MIGRATION_FAIL=1`` makes the
+last migration break half-way (its statements applied, not recorded, exit 1),
+as a migration that is not transactional does.  Coolify runs it as the
+application's post-deployment command.
 """
 
 import base64
@@ -20,6 +29,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import sys
 import tempfile
 import threading
@@ -670,6 +680,158 @@ class Server(ThreadingHTTPServer):
 
 
 # ---------------------------------------------------------------------------
+# Database migrations (``migrate``): a minimal PostgreSQL client (simple query protocol, trust auth)
+# ---------------------------------------------------------------------------
+
+MIGRATIONS = {
+    1: ('CREATE TABLE notes (id integer PRIMARY KEY, body text NOT NULL)',),
+    2: ('ALTER TABLE notes ADD COLUMN pinned boolean NOT NULL DEFAULT false', 'UPDATE notes SET pinned = true WHERE id = 1'),
+    3: ('ALTER TABLE notes RENAME COLUMN body TO text', 'UPDATE notes SET text = upper(text)'),
+}
+
+
+class PgError(Exception):
+    """A PostgreSQL error, or a connection that failed."""
+
+
+class PgConnection:
+    """One connection speaking the simple query protocol (v3.0); rows come back as tuples of text or None."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    @classmethod
+    def connect(cls, url: str, timeout: float = 10.0) -> 'PgConnection':
+        parts = urlsplit(url)
+        if parts.scheme not in ('postgresql', 'postgres'):
+            raise ConfigError('APP_DATABASE_URL must be postgresql://user@host:port/database')
+        user = parts.username or 'postgres'
+        database = parts.path.lstrip('/') or user
+        try:
+            sock = socket.create_connection((parts.hostname or '127.0.0.1', parts.port or 5432), timeout)
+        except OSError as exc:
+            raise PgError(f'cannot connect to {parts.hostname}:{parts.port or 5432}: {exc.strerror or exc}') from exc
+        params = b''.join(k + b'\0' + v.encode() + b'\0' for k, v in ((b'user', user), (b'database', database))) + b'\0'
+        sock.sendall(struct.pack('!ii', 8 + len(params), 196608) + params)
+        conn = cls(sock)
+        while True:
+            kind, body = conn.read()
+            if kind == b'R' and struct.unpack('!i', body[:4])[0] != 0:
+                conn.close()
+                raise PgError('the server asks for a password; the sample app connects with trust authentication only')
+            if kind == b'E':
+                conn.close()
+                raise PgError(pg_error_text(body))
+            if kind == b'Z':
+                return conn
+
+    def _recv(self, size: int) -> bytes:
+        data = b''
+        while len(data) < size:
+            chunk = self.sock.recv(size - len(data))
+            if not chunk:
+                raise PgError('the server closed the connection')
+            data += chunk
+        return data
+
+    def read(self) -> tuple[bytes, bytes]:
+        """One backend message: (type byte, body)."""
+        head = self._recv(5)
+        return head[:1], self._recv(struct.unpack('!i', head[1:])[0] - 4)
+
+    def query(self, sql: str) -> list:
+        """Run ``sql`` (one or more statements, one implicit transaction); the rows of its last result."""
+        data = sql.encode() + b'\0'
+        self.sock.sendall(b'Q' + struct.pack('!i', 4 + len(data)) + data)
+        rows, error = [], None
+        while True:
+            kind, body = self.read()
+            if kind == b'T':
+                rows = []
+            elif kind == b'D':
+                count, pos, row = struct.unpack('!h', body[:2])[0], 2, []
+                for _ in range(count):
+                    size = struct.unpack('!i', body[pos:pos + 4])[0]
+                    pos += 4
+                    row.append(None if size < 0 else body[pos:pos + size].decode())
+                    pos += max(size, 0)
+                rows.append(tuple(row))
+            elif kind == b'E':
+                error = pg_error_text(body)
+            elif kind == b'Z':
+                if error:
+                    raise PgError(error)
+                return rows
+
+    def close(self) -> None:
+        try:
+            self.sock.sendall(b'X' + struct.pack('!i', 4))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def pg_error_text(body: bytes) -> str:
+    """``SEVERITY: message`` of an ErrorResponse body."""
+    fields = {item[:1]: item[1:].decode(errors='replace') for item in body.split(b'\0') if item}
+    return f"{fields.get(b'S', 'ERROR')}: {fields.get(b'M', 'unknown error')}"
+
+
+def migrate(conn, target: int, fail: bool = False) -> tuple[int, int]:
+    """Apply the migrations above the database's schema up to ``target``; returns (schema before, schema after)."""
+    conn.query('CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())')
+    current = int(conn.query('SELECT coalesce(max(version), 0) FROM schema_version')[0][0])
+    if target not in MIGRATIONS and target != 0:
+        raise ConfigError(f'APP_SCHEMA_VERSION {target} is not a schema this app knows (1 to {max(MIGRATIONS)})')
+    if current >= target:
+        if current > target:
+            LOG.warning(f'database schema {current} is newer than this release\'s {target}: nothing to migrate '
+                        '(a rollback restores the schema with the data, from the backup taken before the upgrade)')
+        else:
+            LOG.info(f'database schema {current} is current: nothing to migrate')
+        return current, current
+    for version in range(current + 1, target + 1):
+        if fail and version == target:
+            for statement in MIGRATIONS[version]:
+                conn.query(statement)
+            raise PgError(f'migration {version} failed after its statements ran (APP_MIGRATION_FAIL=1): schema {version} is '
+                          f'half applied and not recorded')
+        conn.query('BEGIN; ' + '; '.join(MIGRATIONS[version]) + f'; INSERT INTO schema_version (version) VALUES ({version}); COMMIT')
+        LOG.info(f'applied migration {version}')
+    return current, target
+
+
+def migrate_main() -> int:
+    """``migrate``: bring APP_DATABASE_URL to APP_SCHEMA_VERSION; exit 0, 1 (failed) or 2 (configuration)."""
+    url = _env('APP_DATABASE_URL')
+    try:
+        if not url:
+            raise ConfigError('APP_DATABASE_URL is not set: no database to migrate')
+        raw = _env('APP_SCHEMA_VERSION') or '0'
+        if not raw.isdigit():
+            raise ConfigError(f'APP_SCHEMA_VERSION must be a number, got {raw!r}')
+        conn = PgConnection.connect(url)
+    except ConfigError as exc:
+        sys.stderr.write(f'{APP_NAME}: configuration error: {exc}\n')
+        return 2
+    except PgError as exc:
+        LOG.error(f'migration failed: {exc}')
+        return 1
+    try:
+        before, after = migrate(conn, int(raw), fail=_env('APP_MIGRATION_FAIL') == '1')
+    except ConfigError as exc:
+        sys.stderr.write(f'{APP_NAME}: configuration error: {exc}\n')
+        return 2
+    except PgError as exc:
+        LOG.error(f'migration failed: {exc}')
+        return 1
+    finally:
+        conn.close()
+    LOG.info(f'database at schema {after} (was {before})')
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Background threads and main
 # ---------------------------------------------------------------------------
 
@@ -699,7 +861,9 @@ def backup_loop(app: App) -> None:
 
 
 def main() -> int:
-    """Run the configured role until SIGTERM/SIGINT; return the exit code."""
+    """Run the configured role until SIGTERM/SIGINT (or ``migrate``); return the exit code."""
+    if sys.argv[1:2] == ['migrate']:
+        return migrate_main()
     try:
         config = Config()
     except ConfigError as exc:

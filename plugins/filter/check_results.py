@@ -54,7 +54,7 @@ _value:
       description: Counts over all hosts (C(hosts), C(checks), C(ok), C(warning), C(critical), C(unknown)), the C(worst) status, C(failing_hosts).
       type: dict
     problems:
-      description: 'One line per result that is not ok, C(<host>: <check> <status>: <reason>), worst first.'
+      description: 'One line per result that is neither ok nor maintenance, C(<host>: <check> <status>: <reason>), worst first.'
       type: list
       elements: str
 '''

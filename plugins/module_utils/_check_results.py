@@ -18,7 +18,18 @@ __metaclass__ = type
 import calendar
 import time
 
-from ansible_collections.clawd.ops.plugins.module_utils._checks import SEVERITY, ChecksError, format_number, judge, make_result, summarise, unknown
+from ansible_collections.clawd.ops.plugins.module_utils._checks import (
+    MAINTENANCE,
+    OK,
+    SEVERITY,
+    ChecksError,
+    format_number,
+    judge,
+    make_result,
+    summarise,
+    unknown,
+)
+from ansible_collections.clawd.ops.plugins.module_utils._maintenance import mark_results
 
 JUDGED_CHECKS = ('health', 'latency', 'backup', 'webhook', 'tls_certificate', 'bot_round_trip', 'api_usage')
 DEFAULT_THRESHOLDS = {
@@ -232,6 +243,8 @@ def judge_hosts(hosts, checks=JUDGED_CHECKS, thresholds=None, now=None):
     """Every host's results, the run's summary and its problems (worst first), as clawd.ops.check_results returns them.
 
     hosts: {host: measured} (see judge_host); a host's own ``checks`` and ``thresholds`` win over ``checks`` and ``thresholds``.
+    A host's ``maintenance`` (the registered result of slurping its maintenance marker) puts its results through
+    _maintenance.mark_results: in an open window what is not ok becomes ``maintenance``, which is no problem.
     Raises ChecksError (or ValueError, TypeError, KeyError) for measurements that cannot be judged.
     """
     if not isinstance(hosts, dict):
@@ -248,7 +261,10 @@ def judge_hosts(hosts, checks=JUDGED_CHECKS, thresholds=None, now=None):
         if unknown_checks:
             raise ChecksError('hosts.%s.checks: unknown checks %s' % (host, ', '.join(unknown_checks)))
         results[host] = judge_host(measured, host_thresholds, host_checks, now)
-    problems = sorted(((SEVERITY[r['status']], host, r) for host, found in results.items() for r in found if r['status'] != 'ok'),
+        if 'maintenance' in measured:
+            results[host] = mark_results(results[host], measured['maintenance'], now)
+    problems = sorted(((SEVERITY[r['status']], host, r) for host, found in results.items() for r in found
+                       if r['status'] not in (OK, MAINTENANCE)),
                       key=lambda item: (-item[0], item[1], item[2]['check']))
     return {
         'results_by_host': results,

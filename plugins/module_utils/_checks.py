@@ -7,11 +7,13 @@
 
 Pure functions, no I/O. One check result is a dict::
 
-    {"check": "disk", "status": "ok|warning|critical|unknown", "value": 41.2, "unit": "%",
+    {"check": "disk", "status": "ok|warning|critical|unknown|maintenance", "value": 41.2, "unit": "%",
      "warning": 70, "critical": 80, "reason": "...", "measured_at": "2026-12-01T07:00:00Z",
      "details": {...}}
 
 ``unknown`` means the value could not be measured; it always carries the reason and is never dropped.
+``maintenance`` is what a check that is not ok becomes on a host in an open maintenance window (see
+_maintenance): it is neither a warning nor critical, and worse only than ok.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,10 +26,11 @@ OK = 'ok'
 WARNING = 'warning'
 CRITICAL = 'critical'
 UNKNOWN = 'unknown'
-# In the order a person reads them, best first.
-STATUSES = (OK, WARNING, CRITICAL, UNKNOWN)
-# How bad each status is: critical > warning > unknown > ok.
-SEVERITY = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
+MAINTENANCE = 'maintenance'
+# In the order a person reads them, best first (maintenance last: it was added last, and tables keep their columns).
+STATUSES = (OK, WARNING, CRITICAL, UNKNOWN, MAINTENANCE)
+# How bad each status is: critical > warning > unknown > maintenance > ok.
+SEVERITY = {OK: 0, MAINTENANCE: 1, UNKNOWN: 2, WARNING: 3, CRITICAL: 4}
 
 CHECK_NAMES = ('containers', 'container_restarts', 'disk', 'memory', 'cpu', 'logs_errors', 'logs_unauthorized',
                'logs_rate_limit', 'backup', 'bot_round_trip', 'webhook', 'health', 'tls_certificate', 'dns',
@@ -182,7 +185,7 @@ def status_of(item):
 
 
 def worst(statuses):
-    """The worst of these statuses (or results): critical > warning > unknown > ok; ``unknown`` when there are none."""
+    """The worst of these statuses (or results): critical > warning > unknown > maintenance > ok; ``unknown`` when there are none."""
     found = [status_of(item) for item in statuses]
     if not found:
         return UNKNOWN
@@ -230,11 +233,13 @@ def normalise_results(results_by_host):
 
 
 def summarise(results_by_host):
-    """Counts over a run: {hosts, checks, ok, warning, critical, unknown, worst, failing_hosts, warning_hosts, host_status}.
+    """Counts over a run: {hosts, checks, ok, warning, critical, unknown, maintenance, worst, failing_hosts, warning_hosts,
+    maintenance_hosts, host_status}.
 
-    ``ok``/``warning``/``critical``/``unknown`` count check results; ``host_status`` is each host's worst
+    ``ok``/``warning``/``critical``/``unknown``/``maintenance`` count check results; ``host_status`` is each host's worst
     status; ``failing_hosts`` are the hosts with a critical result, ``warning_hosts`` those whose worst is a
-    warning. A host without any result is ``unknown``.
+    warning, ``maintenance_hosts`` those whose worst is maintenance (in an open maintenance window, nothing else
+    wrong). A host without any result is ``unknown``.
     """
     counts = dict((status, 0) for status in STATUSES)
     host_status = {}
@@ -249,6 +254,7 @@ def summarise(results_by_host):
         'worst': worst(host_status.values()) if host_status else UNKNOWN,
         'failing_hosts': [host for host, status in host_status.items() if status == CRITICAL],
         'warning_hosts': [host for host, status in host_status.items() if status == WARNING],
+        'maintenance_hosts': [host for host, status in host_status.items() if status == MAINTENANCE],
         'host_status': host_status,
     }
     summary.update(counts)

@@ -29,6 +29,7 @@ import re
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import (
     CRITICAL,
+    MAINTENANCE,
     OK,
     SEVERITY,
     STATUSES,
@@ -41,6 +42,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._checks import (
     with_unit,
     worst,
 )
+from ansible_collections.clawd.ops.plugins.module_utils._maintenance import describe as describe_window
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
 
@@ -221,7 +223,8 @@ def build_weekly(daily_reports, now, days=WEEK_DAYS):
                 status = item.get('status')
                 entry['statuses'].append(status if status in SEVERITY else UNKNOWN)
                 details = item.get('details') if isinstance(item.get('details'), dict) else {}
-                if item.get('check') == 'health' and status in SEVERITY:
+                # A health check in a maintenance window is planned downtime: it does not count for the uptime.
+                if item.get('check') == 'health' and status in SEVERITY and status != MAINTENANCE:
                     entry['health_checks'] += 1
                     entry['health_ok'] += 1 if status == OK else 0
                 requests = _number(details.get('requests'))
@@ -323,18 +326,36 @@ def _thresholds(item):
 
 
 def _counts_line(summary):
-    return '%d hosts, %d checks: %d ok, %d warning, %d critical, %d unknown' % (
+    line = '%d hosts, %d checks: %d ok, %d warning, %d critical, %d unknown' % (
         summary['hosts'], summary['checks'], summary[OK], summary[WARNING], summary[CRITICAL], summary[UNKNOWN])
+    if summary.get(MAINTENANCE):
+        line += ', %d in maintenance' % summary[MAINTENANCE]
+    return line
 
 
 def _attention(report):
-    """(host, result) of every result that is not ok, worst first."""
+    """(host, result) of every result that is neither ok nor held back by a maintenance window, worst first."""
     found = []
     for host, entry in sorted(report['hosts'].items()):
         for item in entry['results']:
-            if item['status'] != OK:
+            if item['status'] not in (OK, MAINTENANCE):
                 found.append((host, item))
     found.sort(key=lambda pair: -SEVERITY[pair[1]['status']])
+    return found
+
+
+def _in_maintenance(report):
+    """(host, text) of every host in an open maintenance window: until when, why, who, and the checks it held back
+    with their measured status (from the host's ``maintenance`` result and the results marked ``maintenance``)."""
+    found = []
+    for host, entry in sorted(report['hosts'].items()):
+        window = [item for item in entry['results'] if item['check'] == 'maintenance' and item['status'] == MAINTENANCE]
+        if not window:
+            continue
+        held = ['%s %s' % (item['check'], (item.get('details') or {}).get('status_measured', item['status']))
+                for item in entry['results'] if item['status'] == MAINTENANCE and item['check'] != 'maintenance']
+        marker = window[0].get('details') or {}
+        found.append((host, 'until %s: %s; held back: %s' % (marker.get('until') or '?', describe_window(marker), ', '.join(held) or 'nothing')))
     return found
 
 

@@ -18,6 +18,7 @@ from string import Template
 from ansible_collections.clawd.ops.plugins.module_utils import _report_template as page
 from ansible_collections.clawd.ops.plugins.module_utils._checks import (
     CRITICAL,
+    MAINTENANCE,
     OK,
     SEVERITY,
     STATUSES,
@@ -32,6 +33,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._report import (
     _attention,
     _count,
     _counts_line,
+    _in_maintenance,
     _known_status,
     _percent,
     _thresholds,
@@ -40,8 +42,8 @@ from ansible_collections.clawd.ops.plugins.module_utils._report import (
 
 # The colours of the statuses (the template's CSS has them too, in .s-ok, .s-warning...): a sparkline's last dot,
 # and what a test reading the page in a browser expects.
-COLOURS = {OK: '#1a7f37', WARNING: '#9a6700', CRITICAL: '#c62828', UNKNOWN: '#57606a'}
-TINTS = {OK: '#e8f5ec', WARNING: '#fff4d6', CRITICAL: '#fde8e8', UNKNOWN: '#eef0f2'}
+COLOURS = {OK: '#1a7f37', WARNING: '#9a6700', CRITICAL: '#c62828', UNKNOWN: '#57606a', MAINTENANCE: '#0969da'}
+TINTS = {OK: '#e8f5ec', WARNING: '#fff4d6', CRITICAL: '#fde8e8', UNKNOWN: '#eef0f2', MAINTENANCE: '#ddf4ff'}
 
 
 def _h(text):
@@ -87,9 +89,15 @@ def _html_summary(report):
     summary = report['summary']
     cards = [('hosts', summary['hosts'], 'neutral')] + [(status, summary[status], status) for status in (OK, WARNING, CRITICAL, UNKNOWN)]
     cards.append(('failing hosts', len(summary['failing_hosts']), CRITICAL if summary['failing_hosts'] else OK))
+    if summary.get(MAINTENANCE):
+        cards.append((MAINTENANCE, summary[MAINTENANCE], MAINTENANCE))
     critical_on = ''
     if summary['failing_hosts']:
         critical_on = _fill(page.CRITICAL_ON, hosts=', '.join(summary['failing_hosts']))
+    maintenance = _in_maintenance(report)
+    if maintenance:
+        critical_on += _fill(page.IN_MAINTENANCE, items=_lines(_fill(page.IN_MAINTENANCE_ITEM, host=host, text=text)
+                                                               for host, text in maintenance))
     return _fill(page.SUMMARY, critical_on=critical_on, cards=_lines(
         _fill(page.CARD, status=status, name=label, number='%d' % number,
               label=label if label in ('hosts', 'failing hosts') else label + ' checks')

@@ -25,6 +25,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._report import (
     _attention,
     _count,
     _counts_line,
+    _in_maintenance,
     _known_status,
     _percent,
     _thresholds,
@@ -71,6 +72,11 @@ def render_markdown(report):
              '%s. Generated %s, run %s.' % (_counts_line(summary), _md(report['generated_at']), _md_code(report['run_id'])), '']
     if summary['failing_hosts']:
         lines += ['**Critical on:** %s' % ', '.join(_md(host) for host in summary['failing_hosts']), '']
+    maintenance = _in_maintenance(report)
+    if maintenance:
+        lines += ['**In maintenance** (no alert for these hosts):', '']
+        lines += ['- %s %s' % (_md(host), _md(text)) for host, text in maintenance]
+        lines.append('')
     lines += ['| host | status | ok | warning | critical | unknown |', '|---|---|---|---|---|---|']
     for host, entry in sorted(report['hosts'].items()):
         counts = dict((status, 0) for status in STATUSES)

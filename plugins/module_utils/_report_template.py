@@ -35,10 +35,11 @@ h3{margin:0;font-size:16px}
 .banner .meta{opacity:.92;font-size:13px}
 .banner .big{font-size:30px;font-weight:800;letter-spacing:.06em;white-space:nowrap}
 .s-ok{--c:#1a7f37;--t:#e8f5ec}.s-warning{--c:#9a6700;--t:#fff4d6}.s-critical{--c:#c62828;--t:#fde8e8}.s-unknown{--c:#57606a;--t:#eef0f2}
+.s-maintenance{--c:#0969da;--t:#ddf4ff}
 .s-none{--c:#d0d7de;--t:#f6f8fa}.s-neutral{--c:#24292f;--t:#f6f8fa}
 .badge{display:inline-block;min-width:86px;text-align:center;padding:2px 10px;border-radius:999px;background:var(--c);color:#fff;
 font-weight:700;font-size:12px;letter-spacing:.05em;text-transform:uppercase}
-.cards{display:grid;grid-template-columns:repeat(6,1fr);gap:12px;margin-top:16px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin-top:16px}
 .card{background:#fff;border-radius:10px;padding:12px 16px;border-top:5px solid var(--c);box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .card .n{font-size:28px;font-weight:800;color:var(--c)}
 .card .l{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:#57606a}
@@ -77,6 +78,11 @@ ${cards}</section>${critical_on}'''
 CARD = r'<div class="card s-${status}" data-count="${name}"><div class="n">${number}</div><div class="l">${label}</div></div>'
 CRITICAL_ON = r'''
 <p><strong>Critical on:</strong> ${hosts}</p>'''
+IN_MAINTENANCE = r'''
+<p><strong>In maintenance</strong> (no alert for these hosts):</p>
+<ul class="attention" id="maintenance">
+${items}</ul>'''
+IN_MAINTENANCE_ITEM = r'<li data-host="${host}" data-status="maintenance"><strong>${host}</strong> ${text}</li>'
 
 # ---------------------------------------------------------------- the hosts table
 HOSTS = (r'''<h2>Hosts</h2>

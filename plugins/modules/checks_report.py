@@ -12,12 +12,14 @@ module: checks_report
 short_description: Write the reports of a daily checks run (JSON, Markdown, HTML) with trends and weekly summaries
 version_added: 0.1.0
 description:
-  - Takes the check results of every host of a run (each with a status V(ok), V(warning), V(critical)
-    or V(unknown), the measured value and the reason) and writes one report folder
+  - Takes the check results of every host of a run (each with a status V(ok), V(warning), V(critical),
+    V(unknown) or V(maintenance), the measured value and the reason) and writes one report folder
     C(<dest>/<kind>-<UTC stamp>/) with C(run.json) (stable schema, for machines), C(run.md) (for a ticket
     or a chat), C(run.html) (one self-contained page for a person), and per host C(hosts/<host>.json) and
     C(hosts/<host>.md). Then replaces C(<dest>/latest-<kind>.json) with the run's JSON.
   - Trends come from the earlier run reports of the same kind in O(dest).
+  - Hosts in an open maintenance window (see M(clawd.ops.maintenance_window)) are listed apart, with until when and why,
+    and their results held back by the window are not under what needs attention.
   - With O(kind=weekly), adds a summary of the daily reports of the last 7 days in O(dest) per host
     (uptime, requests, security events, issues).
   - Runs on the controller; use it with C(delegate_to=localhost) and C(run_once=true).
@@ -143,14 +145,14 @@ files:
   sample: [hosts/web1.json, hosts/web1.md, run.html, run.json, run.md]
 summary:
   description:
-    - Counts of the run. V(ok), V(warning), V(critical) and V(unknown) count check results; C(host_status)
-      is each host's worst status.
+    - Counts of the run. V(ok), V(warning), V(critical), V(unknown) and V(maintenance) count check results; C(host_status)
+      is each host's worst status; C(maintenance_hosts) are the hosts in an open maintenance window with nothing else wrong.
   returned: always
   type: dict
-  sample: {"hosts": 2, "checks": 34, "ok": 31, "warning": 2, "critical": 1, "unknown": 0, "worst": "critical",
-           "failing_hosts": ["web2"], "warning_hosts": ["web1"], "host_status": {"web1": "warning", "web2": "critical"}}
+  sample: {"hosts": 2, "checks": 34, "ok": 31, "warning": 2, "critical": 1, "unknown": 0, "maintenance": 0, "worst": "critical",
+           "failing_hosts": ["web2"], "warning_hosts": ["web1"], "maintenance_hosts": [], "host_status": {"web1": "warning", "web2": "critical"}}
 worst:
-  description: The worst status of the run (critical > warning > unknown > ok).
+  description: The worst status of the run (critical > warning > unknown > maintenance > ok).
   returned: always
   type: str
   sample: critical

@@ -147,8 +147,8 @@ def test_summarise_counts_results_and_hosts():
     }
     summary = summarise(results)
     assert summary == {
-        'hosts': 4, 'checks': 7, 'ok': 3, 'warning': 2, 'critical': 1, 'unknown': 1, 'worst': 'critical',
-        'failing_hosts': ['web3'], 'warning_hosts': ['web2'],
+        'hosts': 4, 'checks': 7, 'ok': 3, 'warning': 2, 'critical': 1, 'unknown': 1, 'maintenance': 0, 'worst': 'critical',
+        'failing_hosts': ['web3'], 'warning_hosts': ['web2'], 'maintenance_hosts': [],
         'host_status': {'web1': 'ok', 'web2': 'warning', 'web3': 'critical', 'web4': 'unknown'},
     }
 

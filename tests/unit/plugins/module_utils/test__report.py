@@ -64,8 +64,8 @@ def test_report_has_the_stable_schema():
     assert sorted(report['hosts']['web1']) == ['results', 'worst']
     assert sorted(report['hosts']['web1']['results'][0]) == sorted(['check', 'status', 'value', 'unit', 'warning', 'critical',
                                                                     'reason', 'measured_at'])
-    assert sorted(report['summary']) == sorted(['hosts', 'checks', 'ok', 'warning', 'critical', 'unknown', 'worst',
-                                                'failing_hosts', 'warning_hosts', 'host_status'])
+    assert sorted(report['summary']) == sorted(['hosts', 'checks', 'ok', 'warning', 'critical', 'unknown', 'maintenance', 'worst',
+                                                'failing_hosts', 'warning_hosts', 'maintenance_hosts', 'host_status'])
     assert sorted(report['trends']) == ['hosts', 'points', 'runs', 'values']
     assert report['weekly'] is None
     assert [report['hosts'][h]['worst'] for h in ('web1', 'web2', 'web3')] == ['ok', 'warning', 'critical']

@@ -15,7 +15,8 @@ description:
   - Finds the application named O(name) in environment O(environment) of project O(project_uuid) (or the one with O(uuid)),
     creates it when missing (C(POST /applications/public)), and updates the fields that drifted (C(PATCH /applications/{uuid})).
   - Managed fields are O(domains), O(git_repository), O(git_branch), O(build_pack), O(ports_exposes), O(health_check_path),
-    O(pre_deployment_command), O(post_deployment_command) and O(description); a field left unset is not managed.
+    O(pre_deployment_command), O(post_deployment_command), their containers and O(description); a field left unset is not
+    managed, and an empty string clears one (Coolify reads it back as null).
   - With O(state=absent) the application is deleted (C(DELETE /applications/{uuid})); its containers are stopped and removed,
     its volumes are kept unless O(delete_volumes=true). The module then waits until Coolify no longer lists it.
   - Coolify answers 422 with the fields it refuses and 409 when a domain is served by another resource; the module fails with
@@ -92,8 +93,19 @@ options:
     type: str
   post_deployment_command:
     description:
-      - Command run in the new container after a deployment.
+      - Command run in the new container after a deployment (a database migration, for example). Coolify only logs a failing
+        one (C(Post-deployment command failed.)); the deployment still finishes.
     type: str
+  pre_deployment_command_container:
+    description:
+      - The container (the compose service's name) the pre-deployment command runs in, when the application has several.
+    type: str
+    version_added: 0.1.0
+  post_deployment_command_container:
+    description:
+      - The container (the compose service's name) the post-deployment command runs in, when the application has several.
+    type: str
+    version_added: 0.1.0
   description:
     description:
       - Description of the application.
@@ -183,7 +195,9 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import requir
 # option -> the field Coolify returns it in (it takes ``domains`` and answers ``fqdn``).
 MANAGED = {'description': 'description', 'domains': 'fqdn', 'git_repository': 'git_repository', 'git_branch': 'git_branch',
            'build_pack': 'build_pack', 'ports_exposes': 'ports_exposes', 'health_check_path': 'health_check_path',
-           'pre_deployment_command': 'pre_deployment_command', 'post_deployment_command': 'post_deployment_command'}
+           'pre_deployment_command': 'pre_deployment_command', 'post_deployment_command': 'post_deployment_command',
+           'pre_deployment_command_container': 'pre_deployment_command_container',
+           'post_deployment_command_container': 'post_deployment_command_container'}
 SHOWN = ('uuid', 'name', 'fqdn', 'status', 'environment_id') + tuple(v for v in MANAGED.values() if v != 'fqdn')
 
 
@@ -192,6 +206,8 @@ def normalize(option, value):
     if value is None:
         return None
     text = str(value).strip()
+    if not text:
+        return None  # Laravel reads an empty string back as null
     if option == 'domains':
         return ','.join(sorted(set(d.strip().lower().rstrip('/') for d in text.split(',') if d.strip())))
     if option == 'ports_exposes':
@@ -339,6 +355,8 @@ def main():
         health_check_path=dict(type='str'),
         pre_deployment_command=dict(type='str'),
         post_deployment_command=dict(type='str'),
+        pre_deployment_command_container=dict(type='str'),
+        post_deployment_command_container=dict(type='str'),
         description=dict(type='str'),
         instant_deploy=dict(type='bool', default=False),
         state=dict(type='str', choices=['present', 'absent'], default='present'),

@@ -103,6 +103,17 @@ def test_create_four_times_check_real_check_real(standin, project, results):
     assert writes(standin) == []
 
 
+def test_an_emptied_command_is_cleared_once_then_unchanged(standin, project, results):
+    wanted = want(project, post_deployment_command_container='claudebox-web')
+    assert run(standin, **wanted) == 0
+    wanted.update(post_deployment_command='', post_deployment_command_container='')
+    assert run(standin, **wanted) == 0
+    assert results[-1]['changed_fields'] == ['post_deployment_command', 'post_deployment_command_container']
+    assert results[-1]['application']['post_deployment_command'] is None
+    assert run(standin, **wanted) == 0
+    assert results[-1]['changed'] is False
+
+
 @pytest.mark.parametrize('field,value,read', [
     ('domains', 'https://acme2.example.com', 'fqdn'),
     ('git_repository', 'https://github.com/example/other', 'git_repository'),
@@ -111,6 +122,8 @@ def test_create_four_times_check_real_check_real(standin, project, results):
     ('health_check_path', '/ready', 'health_check_path'),
     ('pre_deployment_command', 'echo before', 'pre_deployment_command'),
     ('post_deployment_command', 'echo after', 'post_deployment_command'),
+    ('pre_deployment_command_container', 'telegram-bot', 'pre_deployment_command_container'),
+    ('post_deployment_command_container', 'claudebox-web', 'post_deployment_command_container'),
 ])
 def test_drift_in_each_managed_field_is_patched(standin, project, results, field, value, read):
     wanted = want(project)

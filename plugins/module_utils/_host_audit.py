@@ -29,7 +29,7 @@ _SUDO_INCLUDE = re.compile(r'^[@#](include|includedir)\s+(\S+)')
 _APT_INST = re.compile(r'^Inst (\S+)(?: \[([^\]]+)\])? \((\S+) ([^\[]*?)(?: \[[^\]]*\])?\)')
 _CVE = re.compile(r'^(CVE-\d{4}-\d+)\s+(\S+)')
 # sshd -T prints some values under other names than the ones a configuration file accepts.
-SSHD_SYNONYMS = {'prohibit-password': 'without-password'}
+SSHD_SYNONYMS = {'prohibit-password': 'without-password', 'true': 'yes', 'false': 'no'}
 
 
 # ---------------------------------------------------------------- listening sockets

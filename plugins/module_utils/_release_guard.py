@@ -157,7 +157,7 @@ def _recorded(guard, now, check):
 def _rollback_outcome(guard):
     return {'action': 'rollback', 'rollback_to': guard['previous_commit'],
             'reason': guard.get('last_breach') or '',
-            'message': 'Release guard of %s: %d consecutive breaches; freezing the fleet and rolling back to %s: %s' % (
+            'message': 'Release guard of %s: %d consecutive breaches; rolling back to %s: %s' % (
                 guard['commit'], guard['consecutive_breaches'], guard['previous_commit'], guard.get('last_breach') or '')}
 
 

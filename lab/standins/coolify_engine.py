@@ -452,7 +452,10 @@ class DockerEngine(Engine):
         labels.update({"coolify.managed": "true", "coolify.applicationId": app["uuid"],
                        "clawd.coolify.deployment": job["deployment_uuid"], "clawd.coolify.commit": job["commit"]["sha"]})
         args = ["run", "-d", "--name", name, "--network", "host", "--restart", "unless-stopped"]
-        if _health_interval(service):
+        if _health_interval(service) and not service.get("listen"):
+            # A fleet-size lab checks nothing that serves nothing (the image's check of such a service exits 0).
+            args += ["--no-healthcheck"]
+        elif _health_interval(service):
             # A fleet-size lab slows the image's health check down (each one is a `docker exec`);
             # _wait_healthy then asks the service's /health itself instead of waiting a whole interval.
             args += ["--health-interval", "%ds" % _health_interval(service)]

@@ -18,11 +18,11 @@ description:
   - O(state=armed) arms the guard for O(commit) (an active guard of the same commit is left as it is; another commit
     replaces it).
   - O(state=checked) without O(check) says whether a check is due (RV(action=check), with RV(since), the time from which
-    the logs are judged: the last check, at most one O(interval) back). With O(check), it records that check's verdict:
+    the logs are judged - the last check, at most one O(interval) back). With O(check), it records that check's verdict -
     a healthy check resets the count (RV(action=ok)); a breach counts one (RV(action=warn)); O(breaches_to_roll_back)
     consecutive breaches call for the rollback (RV(action=rollback), asked for again by every later round until
     O(state=ended) with O(result=rolled_back) records it). A guard past its end ends by itself (RV(action=ended),
-    with RV(summary)); without an armed guard, RV(action=none). RV(changed) says whether the guard's state changed (a
+    with RV(summary)); without an armed guard, RV(action=none). C(changed) says whether the guard's state changed (a
     breach counted, the count reset, a rollback called for, the guard ended); a healthy check that changes nothing of it
     is only added to the history and is no change.
   - O(state=ended) ends an active guard with O(result); the file is kept, as the record of what the guard saw.

@@ -88,7 +88,7 @@ def test_one_breach_warns_and_counts_one():
 
 
 def test_a_healthy_check_resets_the_count():
-    _, guard, _ = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'x'})
+    guard = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'x'})[1]
     changed, guard, outcome = guard_utils.step(guard, at(1800), {'breached': False})
     assert changed is True and outcome['action'] == 'ok'
     assert guard['consecutive_breaches'] == 0 and guard['breaches'] == 1 and guard['checks'] == 2
@@ -103,7 +103,7 @@ def test_a_routine_healthy_check_is_no_change():
 
 
 def test_two_consecutive_breaches_call_for_the_rollback_to_the_previous_release():
-    _, guard, _ = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})
+    guard = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})[1]
     changed, guard, outcome = guard_utils.step(guard, at(1800), {'breached': True, 'reason': 'errors: 57 lines'})
     assert changed is True and outcome['action'] == 'rollback'
     assert guard['status'] == 'breached' and guard['consecutive_breaches'] == 2
@@ -112,8 +112,8 @@ def test_two_consecutive_breaches_call_for_the_rollback_to_the_previous_release(
 
 
 def test_a_rollback_still_pending_is_asked_for_again_whatever_the_check_says():
-    _, guard, _ = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})
-    _, guard, _ = guard_utils.step(guard, at(1800), {'breached': True, 'reason': 'second'})
+    guard = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})[1]
+    guard = guard_utils.step(guard, at(1800), {'breached': True, 'reason': 'second'})[1]
     changed, guard, outcome = guard_utils.step(guard, at(2700), {'breached': False})
     assert outcome['action'] == 'rollback' and guard['status'] == 'breached'
     changed, guard, outcome = guard_utils.step(guard, at(2 * 86400))  # even past its end
@@ -121,28 +121,28 @@ def test_a_rollback_still_pending_is_asked_for_again_whatever_the_check_says():
 
 
 def test_the_rollback_ends_the_guard_with_a_summary():
-    _, guard, _ = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})
-    _, guard, _ = guard_utils.step(guard, at(1800), {'breached': True, 'reason': 'second'})
+    guard = guard_utils.step(armed(), at(900), {'breached': True, 'reason': 'first'})[1]
+    guard = guard_utils.step(guard, at(1800), {'breached': True, 'reason': 'second'})[1]
     changed, guard, outcome = guard_utils.end(guard, at(1900), 'rolled_back', 'second')
     assert changed is True and guard['status'] == 'rolled_back' and guard['ended_at'] == '2026-12-07T03:31:40Z'
     assert outcome['action'] == 'ended'
     assert outcome['summary'] == {'commit': 'b2', 'previous_commit': 'a1', 'armed_at': '2026-12-07T03:00:00Z',
                                   'until': '2026-12-08T03:00:00Z', 'ended_at': '2026-12-07T03:31:40Z', 'checks': 2,
                                   'breaches': 2, 'result': 'rolled_back', 'reason': 'second'}
-    changed, again, _ = guard_utils.end(guard, at(2000), 'rolled_back', 'second')
+    changed, again = guard_utils.end(guard, at(2000), 'rolled_back', 'second')[:2]
     assert changed is False and again == guard
 
 
 def test_a_healthy_guard_past_until_ends_by_itself_with_a_summary():
     guard = armed(duration=3600, interval=900)
     for minute in (15, 30, 45):
-        _, guard, _ = guard_utils.step(guard, at(minute * 60), {'breached': minute == 30, 'reason': 'blip'})
+        guard = guard_utils.step(guard, at(minute * 60), {'breached': minute == 30, 'reason': 'blip'})[1]
     changed, guard, outcome = guard_utils.step(guard, at(3600))
     assert changed is True and outcome['action'] == 'ended'
     assert guard['status'] == 'ended' and guard['result'] == 'expired'
     assert outcome['summary']['checks'] == 3 and outcome['summary']['breaches'] == 1 and outcome['summary']['result'] == 'expired'
     assert 'b2' in outcome['message'] and '3 checks' in outcome['message'] and '1 breach' in outcome['message']
-    changed, _, outcome = guard_utils.step(guard, at(3700))
+    changed, outcome = guard_utils.step(guard, at(3700))[::2]
     assert changed is False and outcome['action'] == 'none'
 
 
@@ -155,7 +155,7 @@ def test_a_check_result_that_comes_after_until_ends_the_guard_instead_of_countin
 def test_the_history_is_bounded():
     guard = armed(history_max=3)
     for index in range(1, 6):
-        _, guard, _ = guard_utils.step(guard, at(index * 900), {'breached': False})
+        guard = guard_utils.step(guard, at(index * 900), {'breached': False})[1]
     assert len(guard['history']) == 3 and guard['history'][0]['at'] == '2026-12-07T03:45:00Z' and guard['checks'] == 5
 
 

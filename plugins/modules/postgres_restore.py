@@ -25,7 +25,7 @@ description:
     hand; the safety dumps are kept.
   - Without O(archive), restores the dump files that O(databases) names (a safety dump put back), the same way.
   - The dumps are extracted from the archive (checked against O(sha256), see M(clawd.ops.backup_extract)) into a scratch folder
-    under O(work_dir), removed at the end. Memory stays bounded: dumps stream from files to the container and back.
+    under O(work_dir), removed at the end. Memory stays bounded, since dumps stream from files to the container and back.
 author:
   - clawd.ops team (@clawd-ops)
 requirements:

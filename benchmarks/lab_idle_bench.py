@@ -59,8 +59,8 @@ def container_cpu_ns(ids):
 
 
 def runtime_cpu_ticks():
-    """Clock ticks of CPU (with waited-for children) of the runtime's processes now running."""
-    total = 0
+    """pid -> clock ticks of CPU (with reaped children: runc) of each runtime process now running."""
+    ticks = {}
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
             continue
@@ -71,9 +71,8 @@ def runtime_cpu_ticks():
         except (OSError, IndexError):
             continue
         if comm in RUNTIME or comm.startswith('containerd-shim') or comm.startswith('runc'):
-            rest = fields[1].split()
-            total += sum(int(x) for x in rest[11:15])  # utime stime cutime cstime
-    return total
+            ticks[pid] = sum(int(x) for x in fields[1].split()[11:15])  # utime stime cutime cstime
+    return ticks
 
 
 def main():
@@ -102,7 +101,7 @@ def main():
             kind = 'proxy'
         by_kind[kind] = by_kind.get(kind, 0) + (c1[item['Id']] - c0[item['Id']]) / 1e9 / wall
     cores_containers = sum(by_kind.values())
-    cores_runtime = max(0, r1 - r0) / TICKS / wall
+    cores_runtime = sum(r1[pid] - r0[pid] for pid in r1 if pid in r0) / TICKS / wall  # processes alive at both ends
     print('lab instance %s: %d lab hosts, %d containers (%d with a health check); %d other containers on the engine'
           % (instance, hosts, len(lab), checked, len(everything) - len(lab)))
     print('window %.0f s; load average now: %s' % (wall, ' '.join(open('/proc/loadavg').read().split()[:3])))

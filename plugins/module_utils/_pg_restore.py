@@ -219,11 +219,16 @@ class PgRestore(object):
         for db in states:
             part = '%s in %s: %s' % (db['database'], db['container'], db['state'])
             if db['safety_dump'] and not db['state'].startswith('put back'):
-                part += ('; its safety dump %s is kept: put it back with docker exec -i %s pg_restore --clean --if-exists '
-                         '--single-transaction -U %s -d %s < %s' % (db['safety_dump'], db['container'], db['user'], db['database'],
-                                                                    db['safety_dump']))
+                part += '; its safety dump %s is kept (to put it back by hand: %s)' % (db['safety_dump'], hand_put_back(db, db['safety_dump']))
             parts.append(part)
         return 'Databases: ' + '; '.join(parts) + '.'
+
+
+def hand_put_back(db, path):
+    """The shell commands that put a dump back into its database by hand, as this module does (drop, create, restore)."""
+    return ('docker exec %(c)s dropdb -U %(u)s --force %(d)s; docker exec %(c)s createdb -U %(u)s -T template0 %(d)s; '
+            'docker exec -i %(c)s pg_restore --single-transaction --exit-on-error -U %(u)s -d %(d)s < %(p)s'
+            % {'c': db['container'], 'u': db['user'], 'd': db['database'], 'p': path})
 
 
 def _public(states):

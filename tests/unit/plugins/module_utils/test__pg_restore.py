@@ -122,8 +122,9 @@ def test_a_failed_pg_restore_leaves_the_live_database_and_keeps_the_safety_dump(
                               'pg_restore: error: could not execute query')
     assert 'app in db: not touched (the restore failed before the swap)' in message
     safety = str(tmp_path / 'safety' / ('claudebox-safety-%s-app.pgdump' % STAMP))
-    assert ('its safety dump %s is kept: put it back with docker exec -i db pg_restore --clean --if-exists --single-transaction '
-            '-U postgres -d app < %s' % (safety, safety)) in message
+    assert ('its safety dump %s is kept (to put it back by hand: docker exec db dropdb -U postgres --force app; docker exec db createdb '
+            '-U postgres -T template0 app; docker exec -i db pg_restore --single-transaction --exit-on-error -U postgres -d app < %s)'
+            % (safety, safety)) in message
     assert error.value.changed is False
     assert fake.content('db', 'app') == b'PGDMP live app'
     assert fake.names('db') == ['app']  # the scratch database is dropped

@@ -93,6 +93,7 @@ class DockerExec(object):
         reader = threading.Thread(target=read_output)
         reader.daemon = True
         reader.start()
+        stopped = False
         try:
             with open(stdin_path, 'rb') as handle:
                 for chunk in iter(lambda: handle.read(CHUNK_SIZE), b''):
@@ -100,7 +101,7 @@ class DockerExec(object):
         except (OSError, IOError):
             # The command stopped reading (it exited: its exit code and stderr say why), or the file failed:
             # a file that cannot be read is checked by the caller before the command runs.
-            pass
+            stopped = True
         try:
             raw.shutdown(socket.SHUT_WR)  # the command's stdin ends here
         except (OSError, IOError):
@@ -110,7 +111,8 @@ class DockerExec(object):
             sock.close()
         except (OSError, IOError):
             pass
-        if failure:
+        if failure and not stopped:
+            # After the command stopped reading, the engine may reset the connection: the exit code still tells.
             raise ExecError('reading the output failed: %s' % failure[0])
         return kept[1], kept[2]
 

@@ -26,12 +26,13 @@ def frame(stream, data):
 class FakeEngine(object):
     """The low-level API: exec_start(socket=True) hands over one end of a socket pair; a thread plays the command."""
 
-    def __init__(self, exit_code=0, stop_after=None, stderr=b'', chunk=65536, missing=False):
+    def __init__(self, exit_code=0, stop_after=None, stderr=b'', chunk=65536, missing=False, drain=True):
         self.exit_code = exit_code
         self.stop_after = stop_after  # the command exits after reading this many bytes (pg_restore --exit-on-error)
         self.stderr = stderr
         self.chunk = chunk
         self.missing = missing
+        self.drain = drain  # after the command exits, the engine reads the rest of stdin (else it resets the connection)
         self.received = hashlib.sha256()
         self.size = 0
         self.largest_read = 0
@@ -62,6 +63,9 @@ class FakeEngine(object):
             self.received.update(data)
             self.size += len(data)
         sock.sendall(frame(1, b'restored\n') + frame(2, self.stderr))
+        sock.shutdown(socket.SHUT_WR)
+        while self.drain and sock.recv(self.chunk):
+            pass
         sock.close()
 
     def exec_inspect(self, exec_id):
@@ -96,6 +100,14 @@ def test_a_command_that_stops_reading_gives_its_exit_code_not_a_broken_pipe(tmp_
     engine = FakeEngine(exit_code=1, stop_after=1 << 20, stderr=b'pg_restore: error: bad')
     code, _out, err = DockerExec(Client(engine)).run('db', ['pg_restore'], stdin_path=str(path))
     assert (code, err) == (1, b'pg_restore: error: bad')
+
+
+def test_a_reset_connection_after_the_command_stopped_still_gives_the_exit_code(tmp_path):
+    path = tmp_path / 'app.pgdump'
+    path.write_bytes(b'x' * (8 << 20))
+    engine = FakeEngine(exit_code=1, stop_after=1 << 20, drain=False)
+    code, _out, _err = DockerExec(Client(engine)).run('db', ['pg_restore'], stdin_path=str(path))
+    assert code == 1
 
 
 def test_the_output_kept_is_its_end():

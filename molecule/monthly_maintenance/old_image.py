@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, clawd.ops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Write an image archive for `docker load` whose image was created on a fixed old date (no registry, no build).
 
-usage: old_image.py OUT.tar TAG CREATED LABEL=VALUE
+usage: python3 old_image.py OUT.tar TAG CREATED LABEL=VALUE
 One layer with one small file; the config carries the date, the label and the layer's diff id.
 """
 

@@ -138,7 +138,9 @@ options:
     elements: str
     default: []
   image_filters:
-    description: Filters of the engine's image list for C(image_age) (the Docker Engine API's, for example C({label: [a=b]})); empty, every image.
+    description: >-
+      Filters of the engine's image list for C(image_age) (the Docker Engine API's, for example C({label: [a=b]}));
+      empty, every image.
     type: dict
     default: {}
   databases:

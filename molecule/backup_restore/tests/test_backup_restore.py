@@ -170,7 +170,8 @@ def pg(host, argv, copy=None):
 
 def schema(text):
     # pg_dump 15.14 and later fence the script with \restrict and \unrestrict lines holding a random key.
-    return [line for line in text.splitlines() if not line.startswith(('\\restrict', '\\unrestrict'))]
+    # The copy kept by prepare is the module's stdout, without the blank lines pg_dump ends with.
+    return [line for line in text.strip().splitlines() if not line.startswith(('\\restrict', '\\unrestrict'))]
 
 
 def test_restore_brought_the_database_back_schema_and_rows(host):

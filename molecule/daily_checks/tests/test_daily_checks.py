@@ -33,8 +33,9 @@ def statuses(report):
 
 
 def test_one_report_per_real_run_and_none_from_check_mode():
-    # converge (healthy) + five breaks; the check-mode run writes nothing.
-    assert len(runs()) == 6
+    # converge (healthy) + five breaks (the disk's with an expired maintenance marker) + one in a maintenance window;
+    # the check-mode run writes nothing.
+    assert len(runs()) == 7
 
 
 def test_healthy_run_is_all_ok_and_every_check_is_there():
@@ -49,12 +50,25 @@ def test_healthy_run_is_all_ok_and_every_check_is_there():
 
 
 def test_each_break_turned_its_check():
-    reports = runs()[1:]
+    reports = runs()[1:2] + runs()[3:]
     assert [statuses(r)['containers'] for r in reports][0] == 'critical'
     assert statuses(reports[1])['disk'] == 'critical'
     assert statuses(reports[2])['backup'] == 'critical'
     assert statuses(reports[3])['logs_errors'] in ('warning', 'critical')
     assert statuses(reports[4])['webhook'] in ('warning', 'critical')
+
+
+def test_a_host_in_maintenance_is_reported_so_and_an_expired_marker_as_a_warning():
+    held, expired = runs()[2:4]  # the run in the window, then the disk's run with the expired marker
+    assert held['summary']['worst'] == 'maintenance' and held['summary']['maintenance_hosts'] == [HOST]
+    assert held['summary']['critical'] == 0 and held['summary']['warning'] == 0
+    found = {r['check']: r for r in held['hosts'][HOST]['results']}
+    assert found['containers']['status'] == 'maintenance' and found['containers']['details']['status_measured'] == 'critical'
+    assert found['maintenance']['details']['reason'] == 'upgrade to molecule1, wave 1 of 1'
+    assert found['maintenance']['reason'].startswith('in maintenance until ')
+    assert statuses(expired)['disk'] == 'critical' and statuses(expired)['maintenance'] == 'warning'
+    assert found['disk']['status'] == 'ok'
+    assert expired['summary']['worst'] == 'critical'
 
 
 def test_results_carry_value_reason_and_time():
@@ -100,5 +114,5 @@ def test_the_bots_replies_to_the_probes_reached_telegram():
     messages = requests.get(TELEGRAM + '/_lab/telegram/messages', timeout=10).json()
     replies = [m for m in messages if m['chat_id'] == PROBE_CHAT_ID]
     assert all(m['text'].startswith('status: ') and isinstance(m['reply_to_message_id'], int) for m in replies), replies
-    # one per real run (converge and the five breaks); earlier runs of the scenario may have left more
-    assert len(replies) >= len(runs()) == 6, replies
+    # one per real run (converge, the five breaks, the run in a maintenance window); earlier runs of the scenario may have left more
+    assert len(replies) >= len(runs()) == 7, replies

@@ -804,6 +804,7 @@ def migrate(conn, target: int, fail: bool = False) -> tuple[int, int]:
 def migrate_main() -> int:
     """``migrate``: bring APP_DATABASE_URL to APP_SCHEMA_VERSION; exit 0, 1 (failed) or 2 (configuration)."""
     url = _env('APP_DATABASE_URL')
+    conn = None
     try:
         if not url:
             raise ConfigError('APP_DATABASE_URL is not set: no database to migrate')
@@ -811,13 +812,6 @@ def migrate_main() -> int:
         if not raw.isdigit():
             raise ConfigError(f'APP_SCHEMA_VERSION must be a number, got {raw!r}')
         conn = PgConnection.connect(url)
-    except ConfigError as exc:
-        sys.stderr.write(f'{APP_NAME}: configuration error: {exc}\n')
-        return 2
-    except PgError as exc:
-        LOG.error(f'migration failed: {exc}')
-        return 1
-    try:
         before, after = migrate(conn, int(raw), fail=_env('APP_MIGRATION_FAIL') == '1')
     except ConfigError as exc:
         sys.stderr.write(f'{APP_NAME}: configuration error: {exc}\n')
@@ -826,7 +820,8 @@ def migrate_main() -> int:
         LOG.error(f'migration failed: {exc}')
         return 1
     finally:
-        conn.close()
+        if conn is not None:
+            conn.close()
     LOG.info(f'database at schema {after} (was {before})')
     return 0
 

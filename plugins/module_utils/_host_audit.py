@@ -9,7 +9,9 @@
 - local users from /etc/passwd, sudo rules from /etc/sudoers and the folders it includes;
 - the effective sshd settings from ``sshd -T``, compared with the settings expected;
 - a bounded walk (file count and time limits, symlinks never followed) for setuid, setgid and world-writable files;
-- pending updates from ``apt-get -s dist-upgrade`` and CVE ids from ``debsecan``.
+- pending updates from ``apt-get -s dist-upgrade`` and CVE ids from ``debsecan``;
+- the installed versions of the Python libraries the modules use, from their metadata (never imported), for this
+  Python and, through PYTHON_VERSIONS_SCRIPT, for another one (a virtualenv's).
 
 The judgement (ok/warning/critical) is in _host_audit_judge.
 """
@@ -17,9 +19,12 @@ The judgement (ok/warning/critical) is in _host_audit_judge.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
+import platform
 import re
 import stat
+import sys
 
 # /proc/net socket states: TCP LISTEN, and UDP's "close" (an unconnected socket, i.e. one that receives from anyone).
 _LISTEN_STATE = {'tcp': '0A', 'udp': '07'}
@@ -314,3 +319,64 @@ def parse_debsecan(text):
             if match.group(1) not in entry:
                 entry.append(match.group(1))
     return found
+
+
+# ---------------------------------------------------------------- Python libraries
+
+# Run by another Python (``python -I -c PYTHON_VERSIONS_SCRIPT <distribution>...``): one JSON line with that Python and the
+# installed version of each distribution (null when it is not installed), read from the metadata, nothing imported.
+PYTHON_VERSIONS_SCRIPT = '''import json, platform, sys
+try:
+    from importlib import metadata
+except ImportError:
+    metadata = None
+def version(name):
+    try:
+        if metadata is not None:
+            return metadata.version(name)
+        import pkg_resources
+        return pkg_resources.get_distribution(name).version
+    except Exception:
+        return None
+print(json.dumps({"executable": sys.executable, "version": platform.python_version(),
+                  "libraries": dict((name, version(name)) for name in sys.argv[1:])}))
+'''
+PYTHON_REPORT_MAX = 65536
+
+
+def distribution_version(name):
+    """The installed version of a distribution as this Python sees it (its metadata; the library is not imported), else None."""
+    try:
+        from importlib import metadata
+    except ImportError:  # Python < 3.8
+        metadata = None
+    try:
+        if metadata is not None:
+            return metadata.version(name)
+        import pkg_resources
+        return pkg_resources.get_distribution(name).version
+    except Exception:  # not installed (PackageNotFoundError, DistributionNotFound), or metadata that cannot be read
+        return None
+
+
+def python_libraries(distributions, version_of=distribution_version):
+    """{executable, version, libraries: {library: version or None}} for this Python; distributions: {library: distribution name}."""
+    return {'executable': sys.executable, 'version': platform.python_version(),
+            'libraries': dict((library, version_of(name)) for library, name in distributions.items())}
+
+
+def parse_python_report(text, distributions):
+    """What PYTHON_VERSIONS_SCRIPT printed, as python_libraries gives it; ValueError when it is not that."""
+    if len(text) > PYTHON_REPORT_MAX:
+        raise ValueError('more than %d characters of output' % PYTHON_REPORT_MAX)
+    lines = [line for line in text.splitlines() if line.strip()]
+    try:
+        found = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict) or not isinstance(found.get('libraries'), dict):
+        raise ValueError('not the versions script\'s output: %r' % text.strip()[:200])
+    by_name = found['libraries']
+    return {'executable': str(found.get('executable')), 'version': str(found.get('version')),
+            'libraries': dict((library, None if by_name.get(name) is None else str(by_name[name]))
+                              for library, name in distributions.items())}

@@ -15,19 +15,27 @@ Severities, in one place:
 - volume_files: a setuid or setgid file in an app volume is critical; a world-writable one, or a walk that
   stopped at its limits, a warning;
 - security_updates: pending security updates, or package lists that could not be refreshed, a warning;
-- image_age, app_image_age, certificate_age, credential_age: by age in days against warning and critical levels.
+- image_age, app_image_age, certificate_age, credential_age: by age in days against warning and critical levels;
+- python_libraries: a library the modules use that is missing is critical, one older than its minimum (or whose version
+  cannot be compared) a warning, one in a virtualenv that could not be read unknown.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
 from ansible_collections.clawd.ops.plugins.module_utils._checks import CRITICAL, OK, UNKNOWN, WARNING, make_result, worst
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import (
+    HOST_DISTRIBUTIONS, HOST_MINIMUM_VERSIONS, HOST_REQUIREMENTS, HOST_VENV_LIBRARIES)
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 
 DAY = 86400.0
 SSHD_CRITICAL = ('permitrootlogin', 'passwordauthentication', 'permitemptypasswords', 'pubkeyauthentication',
                  'kbdinteractiveauthentication', 'challengeresponseauthentication', 'allowusers', 'authorizedkeysfile')
 SHOWN = 10  # items named in a reason; details hold them all
+_VERSION = re.compile(r'\s*(\d+(?:\.\d+)*)')
+LATEST_UNKNOWN = 'whether newer releases exist is not known offline (the audit does not ask a package index)'
 
 
 def _names(items, more=SHOWN):
@@ -217,3 +225,75 @@ def certificate_ages(files, now, age_warning, age_critical, expiry_warning, expi
                                      else 'no key or certificate file given')
     return make_result('certificate_age', status, reason, max(ages) if ages else None, 'days', age_warning, age_critical,
                        measured_at=at, details={'files': details})
+
+
+def version_numbers(text):
+    """The leading dotted numbers of a version ('2.28.1+dfsg' -> (2, 28, 1), '1.34.0rc1' -> (1, 34, 0)); None without any."""
+    match = _VERSION.match(str(text)) if text is not None else None
+    return tuple(int(part) for part in match.group(1).split('.')) if match else None
+
+
+def version_below(found, minimum):
+    """Whether version found is below minimum (missing parts count as 0); None when either cannot be read."""
+    have, need = version_numbers(found), version_numbers(minimum)
+    if have is None or need is None:
+        return None
+    size = max(len(have), len(need))
+    return have + (0,) * (size - len(have)) < need + (0,) * (size - len(need))
+
+
+def _library(library, report, where, version, minimum):
+    """(entry, problem or None) of one library as one Python sees it."""
+    entry = {'library': library, 'distribution': HOST_DISTRIBUTIONS.get(library, library), 'python': report.get('executable'),
+             'version': version, 'minimum': minimum}
+    if version is None:
+        return dict(entry, status=CRITICAL), '%s missing %s (server_setup installs %s)' % (
+            library, where, HOST_REQUIREMENTS.get(library, library))
+    below = version_below(version, minimum) if minimum else False
+    if below is None:
+        return dict(entry, status=WARNING), '%s version %r cannot be compared with %s %s' % (library, version, minimum, where)
+    if below:
+        return dict(entry, status=WARNING), '%s %s is older than %s %s' % (library, version, minimum, where)
+    return dict(entry, status=OK), None
+
+
+def python_libraries(own, venv, at, minimums=None, in_venv=HOST_VENV_LIBRARIES):
+    """own: _host_audit.python_libraries of the module's Python; venv: None (not audited), {path, missing: True}, {path, error}
+    or {path, executable, version, libraries}. Each library of HOST_REQUIREMENTS is judged where server_setup puts it: those of
+    in_venv in the virtualenv when one is audited, the others for the module's Python."""
+    minimums = HOST_MINIMUM_VERSIONS if minimums is None else minimums
+    entries, problems, found = [], [], {'own': [], 'venv': []}
+    for library in HOST_REQUIREMENTS:
+        minimum = minimums.get(library)
+        if venv is not None and library in in_venv:
+            if venv.get('missing') or venv.get('error'):
+                unread = {'library': library, 'distribution': HOST_DISTRIBUTIONS.get(library, library), 'python': None,
+                          'version': None, 'minimum': minimum}
+                if venv.get('missing'):
+                    entries.append(dict(unread, status=CRITICAL))
+                    problems.append('%s missing: no virtualenv %s (server_setup installs %s)' % (
+                        library, venv['path'], HOST_REQUIREMENTS.get(library, library)))
+                else:
+                    entries.append(dict(unread, status=UNKNOWN))
+                    problems.append('%s unknown: the virtualenv %s could not be read (%s)' % (library, venv['path'], venv['error']))
+                continue
+            entry, problem = _library(library, venv, 'in %s' % venv['path'], venv['libraries'].get(library), minimum)
+            found['venv'].append('%s %s' % (library, entry['version']))
+        else:
+            entry, problem = _library(library, own, 'for %s' % own['executable'], own['libraries'].get(library), minimum)
+            found['own'].append('%s %s' % (library, entry['version']))
+        entries.append(entry)
+        if problem:
+            problems.append(problem)
+    status = worst([entry['status'] for entry in entries]) if entries else OK
+    if problems:
+        reason = '; '.join(problems)
+    else:
+        reason = '%s for %s %s' % (', '.join(found['own']) or 'no library', own['executable'], own['version'])
+        if found['venv']:
+            reason += '; %s in %s (Python %s)' % (', '.join(found['venv']), venv['path'], venv.get('version'))
+        reason += ': none below its minimum; ' + LATEST_UNKNOWN
+    return make_result('python_libraries', status, reason, len([entry for entry in entries if entry['status'] != OK]), 'libraries',
+                       measured_at=at,
+                       details={'python': {'executable': own['executable'], 'version': own['version']}, 'venv': venv,
+                                'libraries': entries, 'minimums': dict(minimums), 'latest': LATEST_UNKNOWN})

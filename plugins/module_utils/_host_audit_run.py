@@ -7,7 +7,8 @@
 (through _host_audit_judge) and runs the database care. The module only builds its options and calls run_audit.
 
 Its seams: ``run_command(argv) -> (rc, stdout, stderr)``, ``engine()`` (a Docker APIClient, made on first use; None without the SDK),
-``read_file(path) -> text``, ``now`` (epoch seconds) and ``clock`` (monotonic seconds, for the walk's time limit).
+``read_file(path) -> text``, ``now`` (epoch seconds), ``clock`` (monotonic seconds, for the walk's time limit) and
+``version_of(distribution) -> version or None`` (the installed metadata as the module's own Python sees it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,12 +19,14 @@ import os
 from ansible_collections.clawd.ops.plugins.module_utils import _host_audit as read
 from ansible_collections.clawd.ops.plugins.module_utils import _host_audit_judge as judge
 from ansible_collections.clawd.ops.plugins.module_utils._checks import CRITICAL, OK, UNKNOWN, WARNING, make_result, utc_stamp
+from ansible_collections.clawd.ops.plugins.module_utils._requirements import HOST_DISTRIBUTIONS
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 
 AUDIT_CHECKS = ('ports', 'users', 'sudo_rules', 'sshd', 'volume_files', 'security_updates', 'certificate_age', 'credential_age',
-                'image_age', 'app_image_age', 'database')
+                'image_age', 'app_image_age', 'database', 'python_libraries')
 PROC_NET = ('tcp', 'tcp6', 'udp', 'udp6')
 APT_QUIET = ['-o', 'Acquire::Retries=0', '-o', 'Acquire::http::Timeout=20', '-o', 'Acquire::https::Timeout=20']
+VENV_PYTHON_SECONDS = 30  # the virtualenv's Python reads metadata only; a hung one is stopped by timeout(1)
 # What psql prints for the size and bloat report: one line per table, fields separated by '|'.
 DB_REPORT_SQL = ("SELECT 'database', pg_database_size(current_database()), 0, 0 UNION ALL "
                  "(SELECT relname, pg_total_relation_size(relid), n_live_tup, n_dead_tup FROM pg_stat_user_tables "
@@ -38,8 +41,10 @@ def read_text(path):
 class Audit(object):
     """One audit of one host. ``params`` are the module's options (see plugins/modules/host_audit.py)."""
 
-    def __init__(self, params, run_command, engine, now, clock, check_mode=False, read_file=read_text):
+    def __init__(self, params, run_command, engine, now, clock, check_mode=False, read_file=read_text,
+                 version_of=read.distribution_version):
         self.params, self.run_command, self._make_engine, self._api = params, run_command, engine, None
+        self.version_of = version_of
         self.now, self.clock, self.check_mode, self.read_file = now, clock, check_mode, read_file
         self.at = utc_stamp(parse_time(now, epoch=True))
         self.changed = False
@@ -175,6 +180,25 @@ class Audit(object):
             result['reason'] += '; containers not found: %s' % ', '.join(missing)
             result['status'] = UNKNOWN if not found else result['status']
         return result
+
+    def check_python_libraries(self):
+        own = read.python_libraries(HOST_DISTRIBUTIONS, self.version_of)
+        path = self.params.get('python_venv')
+        return judge.python_libraries(own, self._venv_libraries(path) if path else None, self.at)
+
+    def _venv_libraries(self, path):
+        python = os.path.join(path, 'bin', 'python')
+        if not os.path.isfile(python):
+            return {'path': path, 'missing': True}
+        names = list(HOST_DISTRIBUTIONS.values())
+        rc, out, err = self.run_command(['timeout', str(VENV_PYTHON_SECONDS), python, '-I', '-c', read.PYTHON_VERSIONS_SCRIPT] + names)
+        if rc != 0:
+            return {'path': path, 'error': '%s exit %s%s: %s' % (python, rc, ' (timed out)' if rc == 124 else '',
+                                                                 (err or out or '').strip()[:300])}
+        try:
+            return dict(read.parse_python_report(out, HOST_DISTRIBUTIONS), path=path)
+        except ValueError as exc:
+            return {'path': path, 'error': '%s: %s' % (python, exc)}
 
     # ------------------------------------------------------------ database care
 

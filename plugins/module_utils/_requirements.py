@@ -24,6 +24,24 @@ HOST_REQUIREMENTS = {
     'cryptography': 'python3-cryptography (Debian)',
     'boto3': 'boto3 >= 1.34 in the virtualenv /opt/clawd/venv',
 }
+# library import name -> its distribution name, the one its installed metadata (importlib.metadata) is found by
+HOST_DISTRIBUTIONS = {
+    'docker': 'docker',
+    'requests': 'requests',
+    'zstandard': 'zstandard',
+    'cryptography': 'cryptography',
+    'boto3': 'boto3',
+}
+# library import name -> the lowest version the modules are used with: Debian bookworm's packages, and amazon.aws's boto3
+HOST_MINIMUM_VERSIONS = {
+    'docker': '5.0',
+    'requests': '2.28',
+    'zstandard': '0.20',
+    'cryptography': '38.0',
+    'boto3': '1.34',
+}
+# the libraries server_setup installs in the virtualenv (the Python of the amazon.aws tasks), not for the system Python
+HOST_VENV_LIBRARIES = ('boto3',)
 
 
 def missing_lib_msg(library, reason=None):

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: host_audit
-short_description: Audit a host's security and dependencies (ports, users, sudo, sshd, volumes, updates, ages) and care for its databases
+short_description: Audit a host's security and dependencies (ports, users, sudo, sshd, volumes, updates, ages, Python libraries) and care for its databases
 version_added: 0.1.0
 description:
   - The host side of the monthly maintenance, in one call. Each check of O(checks) gives one result in the form of the daily checks
@@ -34,6 +34,14 @@ description:
     containers O(app_containers) run.
   - C(database) reports the size and the dead-tuple share (bloat) of each database of O(databases) and runs C(VACUUM ANALYZE) in it,
     through C(psql) in its container (the Docker Engine API).
+  - C(python_libraries) reads the installed version of each Python library the collection's modules use on the host (C(docker),
+    C(requests), C(zstandard), C(cryptography), C(boto3)) from its metadata, never importing it, as the module's own Python sees it
+    (the result names that Python and its version), and, with O(python_venv), as the virtualenv's Python sees them (run with
+    C(python -I -c), at most 30 seconds). C(boto3) is judged in the virtualenv (where server_setup installs it; without O(python_venv),
+    in the module's Python), the others in the module's Python. A missing library is critical, naming what server_setup installs for it;
+    one older than its minimum (Debian bookworm's for the distribution packages, 1.34 for C(boto3)), or whose version cannot be compared,
+    a warning; a virtualenv whose Python cannot be run is V(unknown) for C(boto3). Whether newer releases exist is not known offline
+    and is not looked up.
 author:
   - clawd.ops team (@clawd-ops)
 extends_documentation_fragment:
@@ -53,8 +61,32 @@ options:
     description: The audit checks to run.
     type: list
     elements: str
-    choices: [ports, users, sudo_rules, sshd, volume_files, security_updates, certificate_age, credential_age, image_age, app_image_age, database]
-    default: [ports, users, sudo_rules, sshd, volume_files, security_updates, certificate_age, credential_age, image_age, app_image_age, database]
+    choices:
+      - ports
+      - users
+      - sudo_rules
+      - sshd
+      - volume_files
+      - security_updates
+      - certificate_age
+      - credential_age
+      - image_age
+      - app_image_age
+      - database
+      - python_libraries
+    default:
+      - ports
+      - users
+      - sudo_rules
+      - sshd
+      - volume_files
+      - security_updates
+      - certificate_age
+      - credential_age
+      - image_age
+      - app_image_age
+      - database
+      - python_libraries
   expected_ports:
     description: Ports that may listen, V(22), V(443/tcp) or V(68/udp) (without a protocol, both).
     type: list
@@ -161,6 +193,10 @@ options:
   now:
     description: The time of the audit in epoch seconds (tests freeze the clock with it); default, now.
     type: float
+  python_venv:
+    description: The virtualenv whose Python C(python_libraries) also reads (server_setup's, with C(boto3)); empty, none.
+    type: path
+    default: /opt/clawd/venv
   docker_host:
     description: The Docker Engine API's address.
     type: str
@@ -232,6 +268,7 @@ def main():
             databases=dict(type='list', elements='dict', default=[]),
             levels=dict(type='dict', default={}),
             now=dict(type='float'),
+            python_venv=dict(type='path', default='/opt/clawd/venv'),
             docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
         ),
         supports_check_mode=True,

@@ -8,7 +8,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import platform
 import stat
+import subprocess
+import sys
+
+import pytest
 
 from ansible_collections.clawd.ops.plugins.module_utils import _host_audit as audit
 
@@ -205,3 +210,40 @@ def test_apt_simulation_marks_the_security_origin():
 def test_debsecan_cve_ids_by_package():
     text = 'CVE-2024-0001 libssl3 (fixed, remotely exploitable)\nCVE-2024-0002 libssl3 (fixed)\nTEMP-0000-1 bash\n'
     assert audit.parse_debsecan(text) == {'libssl3': ['CVE-2024-0001', 'CVE-2024-0002']}
+
+
+# ---------------------------------------------------------------- Python libraries
+
+def test_python_libraries_asks_by_distribution_name_and_reports_by_library_with_the_python_that_ran():
+    asked = []
+
+    def version_of(distribution):
+        asked.append(distribution)
+        return {'docker': '5.0.3', 'boto3': '1.34.2'}.get(distribution)
+    found = audit.python_libraries({'docker': 'docker', 'boto3': 'boto3', 'yaml': 'PyYAML'}, version_of)
+    assert sorted(asked) == ['PyYAML', 'boto3', 'docker']
+    assert found['libraries'] == {'docker': '5.0.3', 'boto3': '1.34.2', 'yaml': None}
+    assert found['executable'] == sys.executable and found['version'] == platform.python_version()
+
+
+def test_the_real_reader_reads_metadata_without_importing_the_libraries():
+    before = set(sys.modules)
+    found = audit.python_libraries({'pytest': 'pytest', 'clawd_nothing': 'clawd-no-such-distribution', 'zstandard': 'zstandard',
+                                    'boto3': 'boto3'})
+    assert found['libraries']['pytest'] == pytest.__version__ and found['libraries']['clawd_nothing'] is None
+    assert not [name for name in ('zstandard', 'boto3') if name in sys.modules and name not in before]
+
+
+def test_the_script_for_another_python_prints_one_json_line_that_parses():
+    done = subprocess.run([sys.executable, '-I', '-c', audit.PYTHON_VERSIONS_SCRIPT, 'pytest', 'clawd-no-such-distribution'],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    found = audit.parse_python_report(done.stdout, {'pytest': 'pytest', 'nothing': 'clawd-no-such-distribution'})
+    assert found['libraries'] == {'pytest': pytest.__version__, 'nothing': None}
+    assert found['version'] == platform.python_version()
+
+
+def test_a_python_report_that_is_not_the_scripts_is_refused():
+    for text in ('', 'Traceback (most recent call last):\n', '[1, 2]\n', '{"executable": "x"}\n', '{' * 100000):
+        with pytest.raises(ValueError):
+            audit.parse_python_report(text, {'docker': 'docker'})

@@ -102,3 +102,55 @@ def test_file_ages_and_certificate_expiry():
     missing = judge.certificate_ages([{'path': '/x', 'error': 'missing'}], NOW, 365, 730, 21, 7, AT)
     assert missing['status'] == 'warning'
     assert judge.certificate_ages([], NOW, 365, 730, 21, 7, AT)['status'] == 'ok'
+
+
+OWN = {'executable': '/usr/bin/python3', 'version': '3.11.2',
+       'libraries': {'docker': '5.0.3', 'requests': '2.28.1+dfsg', 'zstandard': '0.20.0', 'cryptography': '38.0.4', 'boto3': None}}
+VENV = {'path': '/opt/clawd/venv', 'executable': '/opt/clawd/venv/bin/python', 'version': '3.11.2',
+        'libraries': dict(OWN['libraries'], boto3='1.35.10')}
+
+
+def test_version_numbers_are_read_tolerantly_and_compared_as_numbers():
+    assert judge.version_numbers('2.28.1+dfsg') == (2, 28, 1)
+    assert judge.version_numbers('1.34.0rc1') == (1, 34, 0)
+    assert judge.version_numbers('v38') is None and judge.version_numbers(None) is None
+    assert judge.version_below('1.26.27', '1.34') and judge.version_below('0.9', '0.20')
+    assert not judge.version_below('1.34', '1.34.0') and not judge.version_below('38.0.4', '38.0')
+    assert judge.version_below('garbage', '1.0') is None
+
+
+def test_python_libraries_as_server_setup_installs_them_are_ok_and_newer_releases_are_said_to_be_unknown():
+    result = judge.python_libraries(OWN, VENV, AT)
+    assert result['check'] == 'python_libraries' and result['status'] == 'ok' and result['value'] == 0
+    assert 'boto3 1.35.10 in /opt/clawd/venv' in result['reason'] and '/usr/bin/python3 3.11.2' in result['reason']
+    assert 'not known offline' in result['details']['latest']
+    boto3 = [item for item in result['details']['libraries'] if item['library'] == 'boto3'][0]
+    assert boto3 == {'library': 'boto3', 'distribution': 'boto3', 'python': '/opt/clawd/venv/bin/python', 'version': '1.35.10',
+                     'minimum': '1.34', 'status': 'ok'}
+    assert result['details']['python'] == {'executable': '/usr/bin/python3', 'version': '3.11.2'}
+
+
+def test_a_missing_library_is_critical_naming_what_server_setup_installs_and_an_old_one_a_warning():
+    own = dict(OWN, libraries=dict(OWN['libraries'], zstandard=None, requests='2.25.1'))
+    result = judge.python_libraries(own, VENV, AT)
+    assert result['status'] == 'critical' and result['value'] == 2
+    assert 'zstandard missing for /usr/bin/python3 (server_setup installs python3-zstandard (Debian))' in result['reason']
+    assert 'requests 2.25.1 is older than 2.28' in result['reason']
+    old = judge.python_libraries(OWN, dict(VENV, libraries=dict(VENV['libraries'], boto3='1.26.27')), AT)
+    assert old['status'] == 'warning' and 'boto3 1.26.27 is older than 1.34 in /opt/clawd/venv' in old['reason']
+
+
+def test_boto3_without_the_virtualenv_is_critical_and_a_virtualenv_that_cannot_be_read_unknown():
+    gone = judge.python_libraries(OWN, {'path': '/opt/clawd/venv', 'missing': True}, AT)
+    assert gone['status'] == 'critical'
+    assert 'boto3 missing: no virtualenv /opt/clawd/venv' in gone['reason'] and 'boto3 >= 1.34 in the virtualenv' in gone['reason']
+    broken = judge.python_libraries(OWN, {'path': '/opt/clawd/venv', 'error': 'exit 124 (timed out)'}, AT)
+    assert broken['status'] == 'unknown' and 'exit 124 (timed out)' in broken['reason']
+    # No virtualenv to audit: boto3 is judged in the module's own Python.
+    alone = judge.python_libraries(dict(OWN, libraries=dict(OWN['libraries'], boto3='1.34.0')), None, AT)
+    assert alone['status'] == 'ok' and alone['details']['venv'] is None
+
+
+def test_a_version_that_cannot_be_compared_is_a_warning():
+    result = judge.python_libraries(dict(OWN, libraries=dict(OWN['libraries'], docker='unknown')), VENV, AT)
+    assert result['status'] == 'warning' and "docker version 'unknown' cannot be compared with 5.0" in result['reason']

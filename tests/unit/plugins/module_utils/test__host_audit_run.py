@@ -7,12 +7,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 
 import pytest
 
 from ansible_collections.clawd.ops.plugins.module_utils import _host_audit_run as run
 
+BOOKWORM = {'docker': '5.0.3', 'requests': '2.28.1+dfsg', 'zstandard': '0.20.0', 'cryptography': '38.0.4'}
 NOW = 1796612400.0  # 2026-12-07T03:00:00Z
 LEVELS = dict(image_age_warning=90, image_age_critical=365, credential_age_warning=90, credential_age_critical=180,
               certificate_age_warning=365, certificate_age_critical=730, certificate_expiry_warning=21, certificate_expiry_critical=7,
@@ -24,7 +26,7 @@ def params(**over):
                 min_uid=1000, sudoers_path='/nonexistent/sudoers', expected_sudo_rules=[], sshd_path='/usr/sbin/sshd',
                 sshd_expected={}, volumes=[], volume_paths=[], walk_max_files=100, walk_max_seconds=10, updates_refresh=True,
                 debsecan=True, certificate_files=[], credentials=[], credential_records=[], app_containers=[], image_filters={},
-                databases=[], levels=dict(LEVELS))
+                databases=[], levels=dict(LEVELS), python_venv='')
     base.update(over)
     return base
 
@@ -65,7 +67,7 @@ class Engine(object):
         return {'ExitCode': self.code}
 
 
-def audit(checks, commands=None, engine=None, check_mode=False, files=None, **over):
+def audit(checks, commands=None, engine=None, check_mode=False, files=None, version_of=None, **over):
     files = files or {}
 
     def read_file(path):
@@ -73,7 +75,8 @@ def audit(checks, commands=None, engine=None, check_mode=False, files=None, **ov
             raise IOError(2, 'No such file', path)
         return files[path]
     return run.Audit(params(checks=checks, **over), commands or Commands([]), (lambda: engine) if engine else None, NOW,
-                     lambda: 0.0, check_mode=check_mode, read_file=read_file)
+                     lambda: 0.0, check_mode=check_mode, read_file=read_file,
+                     version_of=version_of or BOOKWORM.get)
 
 
 def test_a_check_that_raises_is_unknown_with_the_reason_and_the_others_still_run():
@@ -152,3 +155,45 @@ def test_database_vacuum_failure_is_critical():
 def test_db_report_without_a_size_line_is_refused():
     with pytest.raises(ValueError):
         run.parse_db_report('nothing\n')
+
+
+def venv_answer(boto3='1.35.10'):
+    return (0, json.dumps({'executable': '/venv/bin/python', 'version': '3.11.2', 'libraries': dict(BOOKWORM, boto3=boto3)}) + '\n', '')
+
+
+def test_python_libraries_is_audited_and_reads_the_virtualenv_with_a_bounded_run_of_its_python(tmp_path):
+    assert 'python_libraries' in run.AUDIT_CHECKS
+    python = tmp_path / 'bin' / 'python'
+    python.parent.mkdir()
+    python.write_text('')
+    commands = Commands([(['timeout'], venv_answer())])
+    the_audit = audit(['python_libraries'], commands, python_venv=str(tmp_path), check_mode=True)
+    result = the_audit.run()[0]
+    assert result['status'] == 'ok', result['reason']
+    assert not the_audit.changed
+    argv = commands.calls[0]
+    assert argv[:3] == ['timeout', '30', str(python)] and argv[3:5] == ['-I', '-c']
+    assert sorted(argv[6:]) == ['boto3', 'cryptography', 'docker', 'requests', 'zstandard']
+    assert result['details']['venv']['libraries']['boto3'] == '1.35.10'
+
+
+def test_python_libraries_without_the_virtualenv_boto3_is_critical_and_nothing_runs(tmp_path):
+    commands = Commands([])
+    result = audit(['python_libraries'], commands, python_venv=str(tmp_path / 'gone')).run()[0]
+    assert result['status'] == 'critical' and 'boto3 missing: no virtualenv' in result['reason'] and commands.calls == []
+
+
+def test_python_libraries_a_virtualenv_python_that_fails_is_unknown_with_why(tmp_path):
+    (tmp_path / 'bin').mkdir()
+    (tmp_path / 'bin' / 'python').write_text('')
+    commands = Commands([(['timeout'], (124, '', ''))])
+    result = audit(['python_libraries'], commands, python_venv=str(tmp_path)).run()[0]
+    assert result['status'] == 'unknown' and 'exit 124' in result['reason']
+    garbled = audit(['python_libraries'], Commands([(['timeout'], (0, 'hello\n', ''))]), python_venv=str(tmp_path)).run()[0]
+    assert garbled['status'] == 'unknown'
+
+
+def test_python_libraries_of_the_modules_own_python_come_from_the_injected_reader():
+    result = audit(['python_libraries'], version_of={'docker': '4.4.4', 'boto3': '1.34.1'}.get).run()[0]
+    assert result['status'] == 'critical'
+    assert 'docker 4.4.4 is older than 5.0' in result['reason'] and 'requests missing' in result['reason']

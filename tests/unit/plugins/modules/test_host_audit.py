@@ -47,3 +47,11 @@ def test_the_audits_results_make_a_monthly_report_of_their_own_kind(results, tmp
     assert run['report']['kind'] == 'monthly' and run['report']['title'] == 'Monthly maintenance'
     assert os.path.isfile(str(tmp_path / 'reports' / 'latest-monthly.json'))
     assert 'sudo_rules' in run['markdown'] and run['report']['summary']['worst'] == 'critical'
+
+
+def test_python_libraries_read_from_the_modules_own_python(results):
+    import sys
+    assert run_main(host_audit.main, {'checks': ['python_libraries'], 'python_venv': '', 'now': 1796612400}) == 0
+    result = results[0]['results'][0]
+    assert result['check'] == 'python_libraries' and result['status'] in ('ok', 'warning', 'critical')
+    assert result['details']['python']['executable'] == sys.executable and result['details']['venv'] is None

@@ -750,7 +750,7 @@ class PgConnection:
                 rows = []
             elif kind == b'D':
                 count, pos, row = struct.unpack('!h', body[:2])[0], 2, []
-                for _ in range(count):
+                for _column in range(count):
                     size = struct.unpack('!i', body[pos:pos + 4])[0]
                     pos += 4
                     row.append(None if size < 0 else body[pos:pos + size].decode())

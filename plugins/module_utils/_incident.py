@@ -24,9 +24,9 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 
+from ansible_collections.clawd.ops.plugins.module_utils._files import ensure_folder, write_atomically
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import redact_record
 
 ID_PATTERN = re.compile(r'^INC-(\d{8})-(\d{3,})$')
@@ -200,11 +200,8 @@ class IncidentStore(object):
 
     def _ensure(self):
         try:
-            if not os.path.isdir(self.folder):
-                os.makedirs(self.folder, 0o700)
+            ensure_folder(self.folder, 0o700)  # another run may create it at the same moment
         except OSError as exc:
-            if os.path.isdir(self.folder):
-                return  # another run created it at the same moment
             raise IncidentError('Failed to create the incident folder %s: %s' % (self.folder, exc))
 
     @contextlib.contextmanager
@@ -246,21 +243,7 @@ class IncidentStore(object):
         return [r for r in self.incidents() if r.get('status') in OPEN_STATUSES and (runbook is None or r.get('runbook') == runbook)]
 
     def write_bytes(self, path, data, mode=0o600):
-        parent = os.path.dirname(path)
-        if not os.path.isdir(parent):
-            os.makedirs(parent, 0o700)
-        handle, temp = tempfile.mkstemp(dir=parent, prefix='.tmp-')
-        try:
-            with os.fdopen(handle, 'wb') as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temp, mode)
-            os.rename(temp, path)
-        except Exception:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_atomically(path, data, mode, folder_mode=0o700)
 
     def save(self, record):
         self.write_bytes(self.path(record['id']), (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))

@@ -27,7 +27,8 @@ import json
 import os
 import re
 
-from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._files import ensure_folder
+from ansible_collections.clawd.ops.plugins.module_utils._time import iso, parse_time, utc_now
 from ansible_collections.clawd.ops.plugins.module_utils._transport import MASK, redact
 
 LEDGER_VERSION = 1
@@ -63,15 +64,6 @@ def resolve_path(path=None):
     return os.path.abspath(os.path.expanduser(path)) if path else default_path()
 
 
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def iso(moment):
-    """ISO 8601 in UTC with a Z, to the second."""
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
 def is_secret_key(key):
     """Whether a key's name looks like it holds a secret (token, secret, password, key, auth...)."""
     parts = [part for part in _KEY_PARTS.split(str(key).lower()) if part]
@@ -103,23 +95,12 @@ def build_record(record, run_id=None, secrets=(), now=None):
     return result
 
 
-def _ensure_parent(path):
-    """Create the ledger's folder unless it is there (runs for several hosts may create it at the same moment)."""
-    parent = os.path.dirname(path)
-    if parent and not os.path.isdir(parent):
-        try:
-            os.makedirs(parent, 0o700)
-        except OSError:
-            if not os.path.isdir(parent):
-                raise
-
-
 def append_record(path, record):
     """Append one already built record as a JSON line, under an exclusive lock, fsynced. Returns the path."""
     path = resolve_path(path)
     line = json.dumps(record, sort_keys=True, default=str, ensure_ascii=False) + '\n'
     try:
-        _ensure_parent(path)
+        ensure_folder(os.path.dirname(path), 0o700)  # runs for several hosts may create it at the same moment
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, 'O_CLOEXEC', 0), 0o600)
     except OSError as exc:
         raise LedgerError('Failed to open the ledger %s: %s' % (path, exc.strerror or exc))

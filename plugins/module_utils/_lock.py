@@ -25,6 +25,8 @@ import socket
 import tempfile
 import time
 
+from ansible_collections.clawd.ops.plugins.module_utils._files import ensure_folder
+
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 ATTEMPTS = 5
 
@@ -119,17 +121,6 @@ def _temp_with(path, content):
     return temp
 
 
-def _make_folder(folder):
-    """Create the lock's folder unless it is there; another run creating it at the same moment is no error."""
-    if os.path.isdir(folder):
-        return
-    try:
-        os.makedirs(folder, 0o755)
-    except OSError:
-        if not os.path.isdir(folder):
-            raise
-
-
 def create_lock(path, content):
     """Create the lock atomically with its whole content; False when it already exists."""
     temp = _temp_with(path, content)
@@ -201,7 +192,7 @@ def acquire(path, run_id, owner, purpose, hold_for, check_mode=False, host=None)
                 'expires_at': format_time(moment + hold_for),
             }
             if not check_mode:
-                _make_folder(os.path.dirname(path))
+                ensure_folder(os.path.dirname(path))
                 if not create_lock(path, mine):
                     continue  # another run was faster: look again
             return dict(outcome='acquired', changed=True, lock=mine, before=None)

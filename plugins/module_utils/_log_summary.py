@@ -32,8 +32,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._containers import (
     parse_docker_time,
 )
 from ansible_collections.clawd.ops.plugins.module_utils._docker import docker_host_option
-from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
-from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._time import iso, parse_time
 
 LINE_BYTES = 4096           # a line is cut to this many bytes before it is classified
 DEFAULT_MAX_LINES = 20000

@@ -28,10 +28,10 @@ import base64
 import datetime
 import json
 import os
-import tempfile
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import MAINTENANCE, OK, WARNING, make_result, utc_stamp
-from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._files import write_atomically
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time, utc_now  # utc_now: the one clock here (tests freeze it)
 
 CHECK = 'maintenance'
 MARKER_KEYS = ('maintenance', 'since', 'until', 'reason', 'run_id', 'commit', 'who')
@@ -41,11 +41,6 @@ SAME_WINDOW_KEYS = ('reason', 'run_id', 'commit', 'who')
 
 class MaintenanceError(ValueError):
     """A marker that cannot be used; the message says why."""
-
-
-def utc_now():
-    """This moment in UTC: the one clock of this file (tests pass ``now`` instead)."""
-    return datetime.datetime.now(datetime.timezone.utc)
 
 
 def _moment(now):
@@ -185,22 +180,6 @@ def read_marker(path):
         return None, str(exc)
 
 
-def _write(path, marker, mode=0o644):
-    folder = os.path.dirname(path) or '.'
-    if not os.path.isdir(folder):
-        os.makedirs(folder, 0o755)
-    handle, temp = tempfile.mkstemp(prefix='.maintenance-', dir=folder)
-    try:
-        with os.fdopen(handle, 'w') as out:
-            out.write(json.dumps(marker, indent=2, sort_keys=True) + '\n')
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-        temp = None
-    finally:
-        if temp is not None and os.path.exists(temp):
-            os.unlink(temp)
-
-
 def ensure_present(path, marker, check_mode=False, now=None):
     """Write the marker unless the file holds the same window of the same run, still open.
 
@@ -212,7 +191,7 @@ def ensure_present(path, marker, check_mode=False, now=None):
     if same:
         return {'changed': False, 'before': before, 'after': before, 'problem': problem}
     if not check_mode:
-        _write(path, marker)
+        write_atomically(path, json.dumps(marker, indent=2, sort_keys=True) + '\n', folder_mode=0o755)
     return {'changed': True, 'before': before, 'after': marker, 'problem': problem}
 
 

@@ -26,9 +26,9 @@ __metaclass__ = type
 import datetime
 import json
 import os
-import tempfile
 
-from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
+from ansible_collections.clawd.ops.plugins.module_utils._files import write_atomically
+from ansible_collections.clawd.ops.plugins.module_utils._time import iso, parse_time
 
 GUARD_VERSION = 1
 DEFAULT_DURATION = 86400
@@ -42,14 +42,6 @@ END_RESULTS = ('rolled_back', 'expired', 'disarmed')
 
 class GuardError(Exception):
     """A guard that cannot be armed, read or written; the message says why."""
-
-
-def utc_now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def iso(moment):
-    return moment.astimezone(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def _time(guard, key):
@@ -193,22 +185,8 @@ def read_guard(path):
 
 def write_guard(path, guard):
     """Write the guard whole (a temporary file renamed over it), readable by all (it holds no secret)."""
-    folder = os.path.dirname(path) or '.'
     try:
-        if not os.path.isdir(folder):
-            try:
-                os.makedirs(folder, 0o755)
-            except OSError:
-                if not os.path.isdir(folder):
-                    raise
-        fd, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), dir=folder)
-        with os.fdopen(fd, 'w') as handle:
-            json.dump(guard, handle, sort_keys=True, indent=2)
-            handle.write('\n')
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.rename(temp, path)
+        write_atomically(path, json.dumps(guard, sort_keys=True, indent=2) + '\n', folder_mode=0o755)
     except (IOError, OSError) as exc:
         raise GuardError('Failed to write the release guard %s: %s' % (path, exc))
 

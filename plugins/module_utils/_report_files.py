@@ -27,6 +27,7 @@ import os
 import shutil
 import tempfile
 
+from ansible_collections.clawd.ops.plugins.module_utils._files import write_atomically
 from ansible_collections.clawd.ops.plugins.module_utils._ledger import LedgerError, describe_s3_error, parse_s3_url, s3_client
 from ansible_collections.clawd.ops.plugins.module_utils._report import (
     FORMATS,
@@ -78,23 +79,6 @@ def plan_files(report, formats=FORMATS):
     return files
 
 
-def _write_file(path, text, mode=0o644):
-    """Write text to path atomically: a temporary file in the same folder, fsynced, then renamed over path."""
-    folder = os.path.dirname(path)
-    fd, temp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 def run_folder_name(dest, kind, now):
     """<kind>-<stamp>, with -2, -3... when a run of the same second is already there."""
     base = '%s-%s' % (kind, folder_stamp(now))
@@ -121,13 +105,13 @@ def write_run(dest, folder, files, latest_name, latest_text):
             path = os.path.join(temp, relative)
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), mode=0o755)
-            _write_file(path, files[relative])
+            write_atomically(path, files[relative])
         os.chmod(temp, 0o755)
         os.rename(temp, final)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    _write_file(os.path.join(dest, latest_name), latest_text)
+    write_atomically(os.path.join(dest, latest_name), latest_text)
     return final
 
 

@@ -21,6 +21,16 @@ UTC = datetime.timezone.utc
 _ISO = re.compile(r'^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?\s*(Z|[+-]\d\d:?\d\d)?$', re.IGNORECASE)
 
 
+def utc_now():
+    """This moment in UTC."""
+    return datetime.datetime.now(UTC)
+
+
+def iso(moment):
+    """ISO 8601 in UTC with a Z, to the second."""
+    return moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
 def parse_time(value, epoch=False, required=False):
     """An aware datetime in UTC from ISO 8601 text; None when ``value`` is not such a time.
 

@@ -172,7 +172,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._containers import Docke
 from ansible_collections.clawd.ops.plugins.module_utils._docker import (
     DOCKER_ERRORS, DOCKER_IMPORT_ERROR, DOCKER_NOT_FOUND, HAS_DOCKER, api_client, docker_host_option,
 )
-from ansible_collections.clawd.ops.plugins.module_utils._ledger import iso
+from ansible_collections.clawd.ops.plugins.module_utils._time import iso
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
 from ansible_collections.clawd.ops.plugins.module_utils._transport import (

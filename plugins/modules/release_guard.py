@@ -181,10 +181,7 @@ guard:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _release_guard as guard_utils
-from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
-
-#: The test seam: tests freeze it.
-utc_now = guard_utils.utc_now
+from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time, utc_now  # utc_now: the test seam, tests freeze it
 
 
 def run(params, current, now):

@@ -223,7 +223,7 @@ def test_check_mode_writes_nothing_but_says_what(tmp_path):
 def test_a_failed_write_leaves_no_half_run_and_keeps_latest(tmp_path, monkeypatch):
     _run(tmp_path, 0)
     latest_before = (tmp_path / 'latest-daily.json').read_text()
-    real_write = _report_files._write_file
+    real_write = _report_files.write_atomically
     calls = []
 
     def failing_write(path, text, mode=0o644):
@@ -232,7 +232,7 @@ def test_a_failed_write_leaves_no_half_run_and_keeps_latest(tmp_path, monkeypatc
             raise OSError(28, 'No space left on device')
         real_write(path, text, mode)
 
-    monkeypatch.setattr(_report_files, '_write_file', failing_write)
+    monkeypatch.setattr(_report_files, 'write_atomically', failing_write)
     with pytest.raises(OSError, match='No space'):
         _run(tmp_path, 1)
     assert sorted(os.listdir(str(tmp_path))) == ['daily-20261201T070000Z', 'latest-daily.json']
@@ -248,11 +248,11 @@ def test_write_file_replaces_atomically_and_cleans_up(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'replace', broken_replace)
     with pytest.raises(OSError, match='rename failed'):
-        _report_files._write_file(str(target), 'new')
+        _report_files.write_atomically(str(target), 'new')
     assert target.read_text() == 'old'
     assert os.listdir(str(tmp_path)) == ['latest-daily.json']
     monkeypatch.undo()
-    _report_files._write_file(str(target), 'new')
+    _report_files.write_atomically(str(target), 'new')
     assert target.read_text() == 'new'
     assert oct(os.stat(str(target)).st_mode & 0o777) == oct(0o644)
 

@@ -5,6 +5,7 @@
 stand-in; the lock, pause and resume, the list and the log rotation of clawd-schedule."""
 
 import os
+import re
 import time
 
 import requests
@@ -15,9 +16,11 @@ TELEGRAM = 'http://127.0.0.1:%s' % os.environ.get('CLAWD_PORT_TELEGRAM', '17002'
 CHAT_ID = 4242207  # schedule_notify_telegram_chat_id of molecule.yml
 LOGS = '/var/log/clawd-ops'
 STATE = '/var/lib/clawd-ops/schedule'
-# Cron starts the brought-forward runbook at the next minute; the run fails within seconds (the inventory sets none of
-# what daily_checks needs: its preflight refuses, exit 2). Polled, not slept.
-CRON_WAIT_POLLS = 120
+# Cron starts the brought-forward runbook at the next minute; the run fails once its preflight refuses (the inventory
+# sets none of what daily_checks needs, exit 2), which under CI's load can take a minute of Ansible start-up. Polled,
+# not slept: the bound only ends a wait that would never succeed.
+CRON_WAIT_POLLS = 300
+FINISHED = re.compile(r'finished: exit (\d+), log (\S+)')
 
 
 def as_deploy(host, command):
@@ -33,14 +36,27 @@ def journal(host, name):
     return host.file('%s/%s/runs.log' % (LOGS, name)).content_string
 
 
+def finished_runs(host, name):
+    """(rc, log path) of every finished run in the runbook's journal, oldest first."""
+    text = host.run('cat %s/%s/runs.log 2>/dev/null' % (LOGS, name)).stdout
+    return [(int(rc), path) for rc, path in FINISHED.findall(text)]
+
+
+def while_no_run_holds_the_lock(host, name, command):
+    """Run `command` holding the runbook's lock, so that no run (cron's included) is halfway through."""
+    return as_deploy(host, 'flock %s/%s.lock %s' % (STATE, name, command))
+
+
 def test_cron_starts_the_brought_forward_runbook_and_its_output_is_logged(host):
     for _poll in range(CRON_WAIT_POLLS):
-        logs = run_logs(host, 'daily_checks')
-        if logs and 'finished: exit' in host.run('cat %s/daily_checks/runs.log' % LOGS).stdout:
+        finished = finished_runs(host, 'daily_checks')
+        if finished:
             break
         time.sleep(1)
-    assert logs, 'cron started no run of daily_checks'
-    text = host.file('%s/daily_checks/%s' % (LOGS, logs[-1])).content_string
+    assert finished, 'cron started no run of daily_checks that finished'
+    rc, log = finished[-1]
+    assert rc == 2
+    text = host.file(log).content_string
     assert 'clawd.ops.daily_checks' in text.splitlines()[0]
     assert 'PLAY RECAP' in text and 'gone-01.example.com' in text
     assert 'gone-01.example.com        : ok=1    changed=0    unreachable=0    failed=1' in text  # its preflight refuses
@@ -97,6 +113,12 @@ def test_pause_and_resume(host):
 
 
 def test_old_run_logs_are_removed(host):
-    for _run in range(4):
+    # Cron starts daily_checks every minute: a manual run it overlaps is skipped, so run until four more have finished.
+    finished = len(finished_runs(host, 'daily_checks'))
+    for _attempt in range(12):
+        if len(finished_runs(host, 'daily_checks')) >= finished + 4:
+            break
         as_deploy(host, 'clawd-schedule run daily_checks')
-    assert len(run_logs(host, 'daily_checks')) == 3  # schedule_log_keep
+    assert len(finished_runs(host, 'daily_checks')) >= finished + 4
+    listed = while_no_run_holds_the_lock(host, 'daily_checks', 'ls %s/daily_checks/' % LOGS).stdout.split()
+    assert len([f for f in listed if f.startswith('run-')]) == 3  # schedule_log_keep

@@ -115,8 +115,10 @@ def run(config, name):
             output.write('Failed to start %s: %s\n' % (runbook['command'][0], exc.strerror))
             rc = 127
     status = {'name': name, 'started': started.isoformat(), 'finished': now().isoformat(), 'rc': rc, 'log': log_path}
-    with open(state_path(config, name, '.last.json'), 'w', encoding='utf-8') as handle:
+    # Written aside and renamed: `clawd-schedule list` may read it while a run finishes.
+    with open(state_path(config, name, '.last.json.new'), 'w', encoding='utf-8') as handle:
         json.dump(status, handle)
+    os.replace(state_path(config, name, '.last.json.new'), state_path(config, name, '.last.json'))
     log_line(config, name, 'finished: exit %s, log %s' % (rc, log_path))
     rotate(config, name)
     if rc != 0:

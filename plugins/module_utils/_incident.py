@@ -253,29 +253,25 @@ class IncidentStore(object):
     def _counter_path(self, day):
         return os.path.join(self.folder, '.counter-%s' % day)
 
+    def _counter(self, day):
+        """The last number the day's counter file remembers (0 when there is none, or it is unreadable)."""
+        try:
+            with open(self._counter_path(day), encoding='utf-8') as handle:
+                return int(handle.read().strip() or 0)
+        except (IOError, OSError, ValueError):
+            return 0
+
     def allocate(self, at):
         """The next id of the day of `at` (call under locked()); the counter file remembers it."""
         day = day_of(at)
-        counter = 0
-        try:
-            with open(self._counter_path(day), encoding='utf-8') as handle:
-                counter = int(handle.read().strip() or 0)
-        except (IOError, OSError, ValueError):
-            counter = 0
-        incident_id = next_id(day, self.names(), counter)
+        incident_id = next_id(day, self.names(), self._counter(day))
         self.write_bytes(self._counter_path(day), (incident_id.rsplit('-', 1)[1] + '\n').encode('ascii'))
         return incident_id
 
     def peek(self, at):
         """The id allocate() would hand out now, without writing (check mode)."""
         day = day_of(at)
-        counter = 0
-        try:
-            with open(self._counter_path(day), encoding='utf-8') as handle:
-                counter = int(handle.read().strip() or 0)
-        except (IOError, OSError, ValueError):
-            counter = 0
-        return next_id(day, self.names(), counter)
+        return next_id(day, self.names(), self._counter(day))
 
     def save_evidence(self, record, evidence, secrets=()):
         """Write each evidence item as redacted JSON plus SHA256SUMS; returns the record with its evidence index."""

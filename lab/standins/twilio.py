@@ -88,8 +88,8 @@ MAGIC_NO_NUMBERS_AREA = "533"
 # country -> type -> list of (prefix, region, locality, postal code, rate center, lata, count)
 _POOL_SPEC = {
     "US": {
-        "Local": [("+1415555", "CA", "San Francisco", "94103", "SNFCCNTRL", "722", 12),
-                  ("+1212555", "NY", "New York", "10001", "NWYRCYZN01", "132", 12),
+        "Local": [("+1415555", "CA", "San Francisco", "94103", "SNFCCNTRL", "722", 60),
+                  ("+1212555", "NY", "New York", "10001", "NWYRCYZN01", "132", 60),
                   ("+1720555", "CO", "Denver", "80202", "DENVER", "656", 8),
                   ("+1500555", "", "", "", "", "", 8)],
         "TollFree": [("+1800555", "", "", "", "", "", 6), ("+1888555", "", "", "", "", "", 4)],

@@ -27,6 +27,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 import re
 import time
 import uuid
@@ -45,6 +46,8 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import (
 
 API_VERSION = '2010-04-01'
 DEFAULT_API_URL = 'https://api.twilio.com'
+BUY_ATTEMPTS = 10  # numbers tried when each was taken meanwhile (21422)
+_RANDOM = random.SystemRandom()
 E164 = re.compile(r'^\+[1-9][0-9]{1,14}$')
 NUMBER_TYPES = {'local': 'Local', 'mobile': 'Mobile', 'toll_free': 'TollFree'}
 # Configuration the module manages: snake_case field -> PascalCase form key.
@@ -357,7 +360,9 @@ class TwilioClient(object):
         """Buy a number matching the criteria, with its configuration; the new number.
 
         An area code alone (US, CA, local) is left to Twilio to pick in (it answers 21452 when it has none);
-        otherwise the first available match is bought, or the next one when it was taken meanwhile (21422).
+        otherwise the first available match is bought; when it was taken meanwhile (21422: other buyers in the account,
+        such as a fleet provisioned at once) the search is made again and a random one of the rest is tried, up to
+        BUY_ATTEMPTS numbers.
         ``dry_run`` only searches and returns the number that would be bought (with ``config`` applied).
         """
         wanted = wanted_capabilities or {}
@@ -365,18 +370,29 @@ class TwilioClient(object):
         plain_area_code = area_code and not contains and not wanted and number_type == 'local' and country in ('US', 'CA')
         if plain_area_code and not dry_run:
             return self.buy(what, area_code=area_code, config=config)
-        candidates = self.search_available(country, number_type, area_code, contains, wanted)[:3]
-        if not candidates:
-            raise TwilioError('Failed to %s: no available number matches' % what)
-        if dry_run:
-            return dict(config or {}, phone_number=candidates[0]['phone_number'], capabilities=candidates[0]['capabilities'])
-        for candidate in candidates[:-1]:
+        tried = set()
+        last = None
+        for _attempt in range(BUY_ATTEMPTS):
+            candidates = [c for c in self.search_available(country, number_type, area_code, contains, wanted)
+                          if c['phone_number'] not in tried]
+            if not candidates:
+                if last is None:
+                    raise TwilioError('Failed to %s: no available number matches' % what)
+                break
+            if dry_run:
+                return dict(config or {}, phone_number=candidates[0]['phone_number'], capabilities=candidates[0]['capabilities'])
+            # The first match, as searched; after a loss others race for the same first matches: pick at random.
+            candidate = _RANDOM.choice(candidates) if tried else candidates[0]
+            tried.add(candidate['phone_number'])
             try:
                 return self.buy(what, phone_number=candidate['phone_number'], config=config)
             except TwilioError as exc:
                 if exc.code != 21422:
                     raise
-        return self.buy(what, phone_number=candidates[-1]['phone_number'], config=config)
+                last = exc
+        raise TwilioError('Failed to %s: %d matching numbers were taken meanwhile (other buyers in the account?), the last: %s'
+                          % (what, len(tried), last.vendor_message or last.message), status=last.status, code=last.code,
+                          more_info=last.more_info, vendor_message=last.vendor_message)
 
     def update(self, number, values):
         """Set configuration values of an owned number; the updated number."""

@@ -103,7 +103,9 @@ def test_search_local_with_area_code_and_capabilities(tw):
     with_mms = search(tw, AreaCode="415", MmsEnabled="true")
     without_sms = search(tw, AreaCode="415", SmsEnabled="false")
     assert with_mms and without_sms and not set(with_mms) & set(without_sms)
-    assert set(with_mms) < set(numbers) and set(without_sms) < set(numbers)
+    everything = search(tw, AreaCode="415", PageSize=1000)  # the default page holds 50 of the 60 numbers of 415
+    assert set(numbers) < set(everything) and len(numbers) == 50
+    assert set(with_mms) < set(everything) and set(without_sms) < set(everything)
     assert search(tw, AreaCode="533") == []
     assert len(search(tw, AreaCode="415", PageSize=3)) == 3
 

@@ -188,6 +188,42 @@ def test_buy_matching_takes_the_next_candidate_when_one_was_taken_meanwhile(tw):
     assert [e['status'] for e in logged(tw) if e['method'] == 'POST'][-2:] == [400, 201]
 
 
+def test_buy_matching_searches_again_when_other_buyers_took_every_candidate(tw):
+    # Twenty hosts provisioned at once in one account all search, then race for the same first numbers: a loser
+    # searches again (what was taken is gone from the answer) instead of failing after three 21422s.
+    client = client_for(tw)
+    first_five = [n['phone_number'] for n in client.search_available('US', area_code='212', wanted_capabilities={'voice': True})[:5]]
+    searches = []
+
+    class Racing(TwilioClient):
+        def search_available(self, *args, **kwargs):
+            found = super(Racing, self).search_available(*args, **kwargs)
+            searches.append(len(found))
+            if len(searches) == 1:  # the others buy the first five right after this search
+                for number in first_five:
+                    client.buy('buy', phone_number=number)
+            return found
+
+    bought = Racing(SID, TOKEN, tw.url, timeout=5).buy_matching('US', area_code='212', wanted_capabilities={'voice': True}, config={})
+    assert bought['phone_number'] not in first_five and bought['phone_number'].startswith('+1212')
+    assert len(searches) == 2 and searches[1] == searches[0] - 5
+
+
+def test_buy_matching_gives_up_after_a_bounded_number_of_taken_numbers(tw):
+    client = client_for(tw)
+
+    class AlwaysTaken(TwilioClient):
+        def buy(self, what, phone_number=None, area_code=None, config=None):
+            client.buy('buy', phone_number=phone_number)  # someone else is always quicker
+            return super(AlwaysTaken, self).buy(what, phone_number, area_code, config)
+
+    with pytest.raises(TwilioError) as info:
+        AlwaysTaken(SID, TOKEN, tw.url, timeout=5).buy_matching('US', area_code='212', wanted_capabilities={'voice': True}, config={})
+    assert info.value.code == 21422
+    assert 'taken meanwhile' in info.value.message
+    assert len([e for e in logged(tw) if e['method'] == 'POST' and e['status'] == 400]) == 10  # BUY_ATTEMPTS
+
+
 def test_buy_matching_without_candidates(tw):
     with pytest.raises(TwilioError) as info:
         client_for(tw).buy_matching('GB', 'local', wanted_capabilities={'sms': True})

@@ -6,6 +6,7 @@
 
     .venv/bin/python benchmarks/daily_checks_bench.py                 # the lab as it runs now
     .venv/bin/python benchmarks/daily_checks_bench.py --lab-up 20     # first `scripts/lab up --hosts 20` (changes the lab!)
+    .venv/bin/python benchmarks/daily_checks_bench.py --lab-up 100 --prepared   # hosts from the prepared image
 
 Runs the two commands in turn (ping, checks, ping, checks, ...) after one warm-up pair, and prints
 each one's wall time (minimum and median) and the ratio checks / ping pair by pair (median quoted).
@@ -51,6 +52,9 @@ def main():
     parser.add_argument('--inventory', default='inventories/lab')
     parser.add_argument('--pattern', default='lab', help='hosts of the ping (the playbook runs on app_hosts, which holds them)')
     parser.add_argument('--lab-up', type=int, metavar='N', help='run `scripts/lab up --hosts N` first (changes the shared lab)')
+    parser.add_argument('--prepared', action='store_true',
+                        help='with --lab-up: the hosts start from the prepared lab host image (server_setup applied), then '
+                             'playbooks/provision.yml runs as deploy on all of them (100 first contacts as root would take an hour)')
     parser.add_argument('--mode', default='daily', choices=['daily', 'quick'], help='daily_checks_mode of the playbook')
     parser.add_argument('-e', '--extra-vars', action='append', default=[], help='more extra vars for the playbook')
     parser.add_argument('--workdir', help='scratch folder for the reports and the logs (default: a new temporary folder)')
@@ -58,9 +62,15 @@ def main():
 
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default')
     if args.lab_up:
-        subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'up', '--hosts', str(args.lab_up)], cwd=REPO, env=env)
-        # New lab hosts are bare servers: first contact as root, as on a new VPS.
-        subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'provision'], cwd=REPO, env=env)
+        subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'up', '--hosts', str(args.lab_up)]
+                              + (['--prepared'] if args.prepared else []), cwd=REPO, env=env)
+        if args.prepared:
+            # server_setup is in the image: provisioning as deploy finds it done and connects the integrations.
+            subprocess.check_call([os.path.join(BIN, 'ansible-playbook'), 'playbooks/provision.yml', '-i', args.inventory],
+                                  cwd=REPO, env=env)
+        else:
+            # New lab hosts are bare servers: first contact as root, as on a new VPS.
+            subprocess.check_call([os.path.join(REPO, 'scripts', 'lab'), 'provision'], cwd=REPO, env=env)
     workdir = args.workdir or tempfile.mkdtemp(prefix='clawd-daily-bench-')
     os.makedirs(workdir, exist_ok=True)
     hosts = count_hosts(args.inventory, args.pattern, env)

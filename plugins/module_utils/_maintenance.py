@@ -37,6 +37,7 @@ CHECK = 'maintenance'
 MARKER_KEYS = ('maintenance', 'since', 'until', 'reason', 'run_id', 'commit', 'who')
 # What makes two markers the same window: a second `present` of the same run keeps the first one's since and until.
 SAME_WINDOW_KEYS = ('reason', 'run_id', 'commit', 'who')
+MARKER_READ_LIMIT = 64 << 10  # bytes of a marker file read; a marker is a few hundred
 
 
 class MaintenanceError(ValueError):
@@ -164,6 +165,21 @@ def mark_results(results, registered, now=None, path=None):
 
 
 # ---------------------------------------------------------------- the file on the host
+
+def read_as_slurp(path, limit=MARKER_READ_LIMIT):
+    """The marker file at path as ansible.builtin.slurp would have registered it, for from_slurp() and mark_results():
+    C(content) (base64) and C(source); no file: {} (no window); unreadable or over `limit` bytes: C(failed) and C(msg)."""
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read(limit + 1)
+    except (IOError, OSError) as exc:
+        if getattr(exc, 'errno', None) == 2:
+            return {}
+        return {'failed': True, 'msg': 'cannot read %s: %s' % (path, exc.strerror or exc), 'source': path}
+    if len(raw) > limit:
+        return {'failed': True, 'msg': 'it is over %d bytes, which no marker is' % limit, 'source': path}
+    return {'content': base64.b64encode(raw).decode('ascii'), 'encoding': 'base64', 'source': path}
+
 
 def read_marker(path):
     """(marker or None, problem or None) of the file at path; no file: (None, None)."""

@@ -24,8 +24,8 @@ description:
     /status; no answer, or an answer other than HTTP 200, is critical), C(api_usage) (share of a budget; V(unknown) unless both a budget
     and a usage are given).'
   - A measurement missing (its task skipped or failed without a result) gives an V(unknown) result with the reason; nothing is dropped.
-  - 'A host in an open maintenance window (its marker, written by M(clawd.ops.maintenance_window), read with M(ansible.builtin.slurp) and
-    given as C(maintenance)) gets a C(maintenance) result first (until when, why, who) and every result that is not V(ok) turned into
+  - 'A host in an open maintenance window (its marker, written by M(clawd.ops.maintenance_window), read by M(clawd.ops.host_checks) or
+    M(ansible.builtin.slurp) and given as C(maintenance)) gets a C(maintenance) result first (until when, why, who) and every result that is not V(ok) turned into
     V(maintenance) (the measured status in C(details.status_measured)): neither a warning nor critical, and no problem. A marker past its
     C(until), or one that cannot be read, is ignored and gives a C(maintenance) result V(warning).'
   - Pure computation on the controller; run it once for the whole play (C(run_once) and C(delegate_to) V(localhost)).
@@ -46,8 +46,8 @@ options:
     description:
       - Host name to its measurements, a dict with any of the keys C(host_checks), C(health), C(backup), C(webhook), C(certificate),
         C(bot) (registered results), C(api_usage) and C(api_budget) (numbers), and optionally C(checks) and C(thresholds) for this host.
-      - C(maintenance) is the registered result of M(ansible.builtin.slurp) of the host's maintenance marker (a failed slurp of a
-        missing file means no marker).
+      - C(maintenance) is the host's maintenance marker as M(ansible.builtin.slurp) registers it (RV(clawd.ops.host_checks#module:maintenance)
+        has that shape; a failed read of a missing file means no marker).
       - C(host_checks_expected) lists the host checks to report as V(unknown) when C(host_checks) did not run.
     type: dict
     required: true

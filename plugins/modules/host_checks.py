@@ -26,6 +26,8 @@ description:
   - C(error_rate) is the share of the requests in those logs (access lines C(<client> "<METHOD> <path>" <status>)) that were answered with a 5xx
     status; its details hold the number of requests and the status codes.
   - C(dns) resolves O(dns_names) on the host; a name that does not resolve is critical, one that resolves elsewhere than O(dns_expected) a warning.
+  - With O(maintenance_path), the host's maintenance marker (written by M(clawd.ops.maintenance_window)) is read in the same call
+    (RV(maintenance)), for M(clawd.ops.check_results).
   - With O(backup), the newest archive of O(backup.path) is also verified, with the code of M(clawd.ops.backup_verify), in the same call
     (RV(backup)); it is not judged here (M(clawd.ops.check_results) judges its age).
 author:
@@ -100,6 +102,10 @@ options:
     type: list
     elements: str
     default: []
+  maintenance_path:
+    description:
+      - The host's maintenance marker, read and returned as RV(maintenance) (no file, no window). Reading it usually needs root.
+    type: path
   backup:
     description:
       - Verify the newest backup archive as M(clawd.ops.backup_verify) does (checksum and manifest required), in the same call.
@@ -147,6 +153,13 @@ results:
   elements: dict
   sample: [{"check": "disk", "status": "ok", "value": 41.2, "unit": "%", "warning": 70, "critical": 80,
             "reason": "41.2 % used on / (120.3 GiB free) (warning at 70 %, critical at 80 %)", "measured_at": "2026-12-01T07:00:00Z"}]
+maintenance:
+  description:
+    - The maintenance marker of O(maintenance_path) as M(ansible.builtin.slurp) registers a file (C(content) in base64, C(source)),
+      V({}) when there is none, or C(failed) and C(msg) when it cannot be read (then the module does not fail).
+  returned: when O(maintenance_path) is given
+  type: dict
+  sample: {"content": "eyJtYWludGVuYW5jZSI6IHRydWV9", "encoding": "base64", "source": "/var/lib/clawd/maintenance.json"}
 backup:
   description:
     - The result M(clawd.ops.backup_verify) registers (C(archive), C(ok), C(checks), C(created), C(age_seconds), C(members), C(bytes),
@@ -171,6 +184,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._backup_format import pa
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource, LogConfigError, compile_patterns
 from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_NOT_FOUND, docker
 from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
+from ansible_collections.clawd.ops.plugins.module_utils._maintenance import read_as_slurp
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
@@ -220,6 +234,7 @@ def main():
             dns_expected=dict(type='list', elements='str', default=[]),
             docker_host=dict(type='str', default='unix:///var/run/docker.sock'),
             secrets=dict(type='list', elements='str', default=[], no_log=True),
+            maintenance_path=dict(type='path'),
             backup=dict(type='dict', options=dict(
                 path=dict(type='path', required=True),
                 pattern=dict(type='str', default='*.tar.*'),
@@ -270,6 +285,8 @@ def main():
     out = dict(changed=False, results=results)
     if requests is not None:
         out['requests'] = requests
+    if params['maintenance_path']:
+        out['maintenance'] = read_as_slurp(params['maintenance_path'])
     if params['backup']:
         backup = params['backup']
         out['backup'] = daily.verify_backup(backup['path'], backup['pattern'], backup['max_age'])

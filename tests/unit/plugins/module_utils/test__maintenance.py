@@ -188,3 +188,25 @@ def test_ensure_present_is_idempotent_and_absent_removes(tmp_path):
     gone = m.ensure_absent(path)
     assert gone['changed'] is True and gone['before']['run_id'] == 'r2' and m.read_marker(path) == (None, None)
     assert m.ensure_absent(path)['changed'] is False
+
+
+def test_read_as_slurp_is_what_the_judgement_reads_from_slurp(tmp_path):
+    path = str(tmp_path / 'maintenance.json')
+    assert m.read_as_slurp(path) == {}
+    assert m.from_slurp(m.read_as_slurp(path)) == (None, None)  # no file: no window
+    marker = m.build_marker('upgrade to 3f2a9c1', 7200, 'r1', '3f2a9c1', 'ops@laptop', now=NOW)
+    m.ensure_present(path, marker, now=NOW)
+    read = m.read_as_slurp(path)
+    assert read['source'] == path and m.from_slurp(read) == (marker, None)
+    held = m.mark_results([make_result('disk', 'critical', 'full')], read, now=NOW + 60)
+    assert [r['status'] for r in held] == ['maintenance', 'maintenance']
+
+
+def test_read_as_slurp_bounds_what_it_reads_and_names_an_unreadable_marker(tmp_path):
+    big = tmp_path / 'big.json'
+    big.write_bytes(b'{' + b' ' * (m.MARKER_READ_LIMIT + 10) + b'}')
+    read = m.read_as_slurp(str(big))
+    assert read['failed'] is True and 'over %d bytes' % m.MARKER_READ_LIMIT in read['msg']
+    assert m.mark_results([], read, now=NOW)[0]['status'] == 'warning'
+    folder = m.read_as_slurp(str(tmp_path))  # a folder where the file should be
+    assert folder['failed'] is True and folder['msg'].startswith('cannot read %s' % tmp_path)

@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
@@ -170,3 +171,14 @@ def test_a_bad_backup_max_age_fails_with_a_message(tmp_path, engine, results):
 def test_without_the_backup_option_there_is_no_backup_key(engine, results):
     assert run_main(host_checks.main, {'checks': ['memory']}) == 0
     assert 'backup' not in results[0]
+
+
+def test_the_maintenance_marker_is_read_in_the_same_call(tmp_path, engine, results):
+    marker = tmp_path / 'maintenance.json'
+    assert run_main(host_checks.main, {'checks': [], 'maintenance_path': str(marker)}) == 0
+    assert results[-1]['maintenance'] == {}  # no file: no window
+    marker.write_text('{"maintenance": true}')
+    assert run_main(host_checks.main, {'checks': [], 'maintenance_path': str(marker), '_ansible_check_mode': True}) == 0
+    read = results[-1]['maintenance']
+    assert read['source'] == str(marker) and base64.b64decode(read['content']) == b'{"maintenance": true}'
+    assert run_main(host_checks.main, {'checks': ['memory']}) == 0 and 'maintenance' not in results[-1]

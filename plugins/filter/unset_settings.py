@@ -14,7 +14,7 @@ description:
   - A role's preflight in one task per host instead of one loop item per setting (on 100 hosts that loop cost seconds).
   - A setting applies when its C(needed) is true (default true) and, when it has C(for), one of its C(for) is in O(needs) (when
     O(needs) is given). An applying setting whose value is empty, or does not match its C(pattern) from its start, is returned.
-  - Values are only looked at, never returned: some are secrets.
+  - Values are only looked at, never returned (some are secrets).
 author:
   - clawd.ops team (@clawd-ops)
 positional: values

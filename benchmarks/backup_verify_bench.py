@@ -12,7 +12,7 @@ clawd.ops backup format, then times, best of --repeat runs each:
   verify   verify_archive(): whole-file sha256, decompression, every member's sha256, manifest
   zstd     zstd -dc archive > /dev/null (decompression alone)
   naive    sha256sum archive && tar --zstd -tf archive > /dev/null (two passes, no member hashes)
-and prints verify/zstd throughput (goal >= 0.9) and naive/verify time (goal >= 1.8).
+and prints verify/zstd throughput (goal >= 0.85, issue 12; an earlier issue asked 0.9) and naive/verify time (goal >= 1.8).
 Prints numbers only; asserts nothing about time.
 """
 
@@ -202,7 +202,7 @@ def main():
         seconds, cpu, _result = timings[name]
         print('%-32s %9.3f %9.2f %14.1f %18.1f' % (name, seconds, cpu, archive_bytes / 1e6 / seconds, data_bytes / 1e6 / seconds))
     print('-' * 86)
-    print('verify throughput / zstd -dc throughput = %.2f   (goal >= 0.9; one thread: %.2f)' % (zstd_time / verify_time, zstd_time / single_time))
+    print('verify throughput / zstd -dc throughput = %.2f   (goal >= 0.85; one thread: %.2f)' % (zstd_time / verify_time, zstd_time / single_time))
     print('naive time / verify time                = %.2f   (goal >= 1.8; one thread: %.2f)' % (naive_time / verify_time, naive_time / single_time))
     return 0 if report['ok'] else 1
 

@@ -25,9 +25,9 @@ description:
     and a usage are given).'
   - A measurement missing (its task skipped or failed without a result) gives an V(unknown) result with the reason; nothing is dropped.
   - 'A host in an open maintenance window (its marker, written by M(clawd.ops.maintenance_window), read by M(clawd.ops.host_checks) or
-    M(ansible.builtin.slurp) and given as C(maintenance)) gets a C(maintenance) result first (until when, why, who) and every result that is not V(ok) turned into
-    V(maintenance) (the measured status in C(details.status_measured)): neither a warning nor critical, and no problem. A marker past its
-    C(until), or one that cannot be read, is ignored and gives a C(maintenance) result V(warning).'
+    M(ansible.builtin.slurp) and given as C(maintenance)) gets a C(maintenance) result first (until when, why, who) and every result
+    that is not V(ok) turned into V(maintenance) (the measured status in C(details.status_measured)): neither a warning nor critical,
+    and no problem. A marker past its C(until), or one that cannot be read, is ignored and gives a C(maintenance) result V(warning).'
   - Pure computation on the controller; run it once for the whole play (C(run_once) and C(delegate_to) V(localhost)).
 author:
   - clawd.ops team (@clawd-ops)

@@ -94,12 +94,6 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
 
-def _text(value):
-    if value is None:
-        return ''
-    return value if isinstance(value, str) else str(value)
-
-
 def unset_settings(required, values, needs=None, role='clawd.ops', switch=None, aliases=None):
     """The settings of `required` that apply and are empty or not of their pattern (see DOCUMENTATION)."""
     if not isinstance(required, list) or not isinstance(values, list):
@@ -116,7 +110,7 @@ def unset_settings(required, values, needs=None, role='clawd.ops', switch=None, 
         wanted_by = [what for what in setting.get('for') or [] if needs is None or what in needs]
         if setting.get('for') and needs is not None and not wanted_by:
             continue
-        text = _text(value)
+        text = str(value) if value else ''  # as `default('', true) | string`: any false value is empty
         if not text:
             problem = 'empty'
         elif not re.match(setting.get('pattern') or '.', text):

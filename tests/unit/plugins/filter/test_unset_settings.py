@@ -49,6 +49,12 @@ def test_needed_false_skips_and_without_needs_every_setting_applies():
     assert [u['message'] for u in unset] == ['integrations needs b (or b): B; it is empty.']
 
 
+def test_a_false_value_is_empty_as_the_roles_default_filter_made_it():
+    required = [{'name': 'a', 'about': 'A'}, {'name': 'b', 'about': 'B'}, {'name': 'c', 'about': 'C'}]
+    assert [u['problem'] for u in unset_settings(required, [False, 0, []])] == ['empty', 'empty', 'empty']
+    assert unset_settings(required, [True, 1, ['x']]) == []
+
+
 @pytest.mark.parametrize('required, values, message', [
     (REQUIRED, ['x'], 'unset_settings: 3 settings but 1 values'),
     ('not a list', [], 'unset_settings: the settings and their values must be lists'),

@@ -176,13 +176,14 @@ values_readable:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
+from ansible_collections.clawd.ops.plugins.module_utils import _coolify_envs as envs
 from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 
 def _shown(env):
     """A variable as the diff shows it: its flags, never its value (nor the mark of its value)."""
-    shown = dict((k, env.get(k)) for k in cf.ENV_FLAGS if env.get(k) is not None)
-    if str(shown.get('comment', '')).startswith(cf.FINGERPRINT_PREFIX):
+    shown = dict((k, env.get(k)) for k in envs.ENV_FLAGS if env.get(k) is not None)
+    if str(shown.get('comment', '')).startswith(envs.FINGERPRINT_PREFIX):
         shown['comment'] = '(fingerprint)'
     return shown
 
@@ -192,8 +193,8 @@ def run(module, client):
     app = client.application(params['uuid'])
     name = app.get('name') or params['uuid']
     current = client.envs(params['uuid'])
-    fingerprint = cf.env_fingerprinter(params['fingerprint_key']) if params['fingerprint_key'] else None
-    plan = cf.plan_envs(current, params['env'], params['state'], params['update'], fingerprint=fingerprint)
+    fingerprint = envs.env_fingerprinter(params['fingerprint_key']) if params['fingerprint_key'] else None
+    plan = envs.plan_envs(current, params['env'], params['state'], params['update'], fingerprint=fingerprint)
     result = {
         'changed': bool(plan['create'] or plan['update'] or plan['delete']),
         'created': [e['key'] for e in plan['create']], 'updated': [e['key'] for e in plan['update']],

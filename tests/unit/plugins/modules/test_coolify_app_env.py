@@ -12,7 +12,7 @@ import pytest
 
 from ansible_collections.clawd.ops.tests.unit.plugins.modules.module_runner import run_main
 
-from ansible_collections.clawd.ops.plugins.module_utils import _coolify as cf
+from ansible_collections.clawd.ops.plugins.module_utils import _coolify_envs as envs
 from ansible_collections.clawd.ops.plugins.modules import coolify_app_env
 
 requests = pytest.importorskip('requests')
@@ -39,14 +39,14 @@ def test_plan_envs_with_plain_dicts():
                {'key': 'B', 'value': '3', 'is_preview': False},
                {'key': ' C ', 'value': 'x', 'is_preview': False},
                {'key': 'NEW KEY', 'value': 'n', 'is_preview': False, 'is_literal': True}]
-    plan = cf.plan_envs(current, desired)
+    plan = envs.plan_envs(current, desired)
     assert plan['unchanged'] == ['A'] and plan['unknown'] == ['C']
     assert plan['update'] == [{'key': 'B', 'value': '3', 'is_preview': False}]
     assert plan['create'] == [{'key': 'NEW_KEY', 'value': 'n', 'is_preview': False, 'is_literal': True}]
-    assert [e['key'] for e in cf.plan_envs(current, desired, update='always')['update']] == ['B', 'C']
-    flags = cf.plan_envs(current, [{'key': 'A', 'value': '1', 'is_preview': False, 'is_literal': True}])
+    assert [e['key'] for e in envs.plan_envs(current, desired, update='always')['update']] == ['B', 'C']
+    flags = envs.plan_envs(current, [{'key': 'A', 'value': '1', 'is_preview': False, 'is_literal': True}])
     assert flags['update'] and not flags['unchanged']
-    gone = cf.plan_envs(current, [{'key': 'A', 'is_preview': True}, {'key': 'Z', 'is_preview': False}], state='absent')
+    gone = envs.plan_envs(current, [{'key': 'A', 'is_preview': True}, {'key': 'Z', 'is_preview': False}], state='absent')
     assert gone['delete'] == [{'uuid': 'u4', 'key': 'A', 'is_preview': True}]
 
 
@@ -121,19 +121,19 @@ FP_KEY = 'fingerprint-KEY-0123456789abcdef'
 
 
 def test_plan_envs_compares_fingerprints_when_values_are_hidden():
-    mark = cf.env_fingerprinter(FP_KEY)
+    mark = envs.env_fingerprinter(FP_KEY)
     current = [{'uuid': 'u1', 'key': 'A', 'is_preview': False, 'comment': mark('A', 'old')},
                {'uuid': 'u2', 'key': 'B', 'is_preview': False, 'comment': mark('B', 'same')},
                {'uuid': 'u3', 'key': 'C', 'is_preview': False, 'comment': 'set by hand'},
                {'uuid': 'u4', 'key': 'D', 'value': 'seen', 'is_preview': False}]
     desired = [{'key': k, 'value': v, 'is_preview': False} for k, v in (('A', 'new'), ('B', 'same'), ('C', 'x'), ('D', 'seen'))]
-    plan = cf.plan_envs(current, desired, fingerprint=mark)
+    plan = envs.plan_envs(current, desired, fingerprint=mark)
     assert [e['key'] for e in plan['update']] == ['A']
     assert plan['update'][0]['comment'] == mark('A', 'new') != mark('A', 'old')
     assert (plan['unchanged'], plan['unknown']) == (['B', 'D'], ['C'])
     # The mark is keyed: no value can be guessed from it without the key, and it differs per variable.
     assert mark('A', 'same') != mark('B', 'same') and 'same' not in mark('B', 'same')
-    assert cf.env_fingerprinter('another key')('B', 'same') != mark('B', 'same')
+    assert envs.env_fingerprinter('another key')('B', 'same') != mark('B', 'same')
 
 
 def test_rotated_value_detected_without_read_sensitive(standin, results):

@@ -123,6 +123,21 @@ def append_record(path, record):
     return path
 
 
+def _select(raws, filters, since):
+    """The records (JSON objects, one per raw bytes) that match the filters, in order, and how many were unreadable."""
+    records, skipped = [], 0
+    for raw in raws:
+        try:
+            record = json.loads(raw.decode('utf-8'))
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            skipped += 1
+        elif _matches(record, filters, since):
+            records.append(record)
+    return records, skipped
+
+
 def _matches(record, filters, since):
     for name in FILTERS:
         wanted = filters.get(name)
@@ -163,19 +178,7 @@ def read_records(path=None, last=None, since=None, **filters):
         raise LedgerError('Failed to read the ledger %s: %s' % (path, exc.strerror or exc))
     with handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
-        for raw in handle:
-            if not raw.strip():
-                continue
-            try:
-                record = json.loads(raw.decode('utf-8'))
-            except ValueError:
-                skipped += 1
-                continue
-            if not isinstance(record, dict):
-                skipped += 1
-                continue
-            if _matches(record, filters, since):
-                records.append(record)
+        records, skipped = _select((raw for raw in handle if raw.strip()), filters, since)
     records.reverse()
     if last is not None:
         records = records[:max(int(last), 0)]
@@ -287,17 +290,7 @@ def read_s3_records(url, last=None, since=None, client=None, **filters):
         keys = []
         for page in client.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix):
             keys.extend(item['Key'] for item in page.get('Contents') or () if item['Key'].endswith('.json'))
-        for key in sorted(keys):
-            raw = client.get_object(Bucket=bucket, Key=key)['Body'].read()
-            try:
-                record = json.loads(raw.decode('utf-8'))
-            except ValueError:
-                skipped += 1
-                continue
-            if not isinstance(record, dict):
-                skipped += 1
-            elif _matches(record, filters, since):
-                records.append(record)
+        records, skipped = _select((client.get_object(Bucket=bucket, Key=key)['Body'].read() for key in sorted(keys)), filters, since)
     except LedgerError:
         raise
     except Exception as exc:  # botocore's errors

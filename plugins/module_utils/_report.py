@@ -28,19 +28,7 @@ import os
 import re
 
 from ansible_collections.clawd.ops.plugins.module_utils._checks import (
-    CRITICAL,
-    MAINTENANCE,
-    OK,
-    SEVERITY,
-    STATUSES,
-    UNKNOWN,
-    WARNING,
-    format_number,
-    normalise_results,
-    summarise,
-    utc_stamp,
-    with_unit,
-    worst,
+    CRITICAL, MAINTENANCE, OK, SEVERITY, STATUSES, UNKNOWN, WARNING, format_number, normalise_results, summarise, utc_stamp, with_unit, worst,
 )
 from ansible_collections.clawd.ops.plugins.module_utils._maintenance import describe as describe_window
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time

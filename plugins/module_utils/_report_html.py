@@ -16,28 +16,9 @@ __metaclass__ = type
 from string import Template
 
 from ansible_collections.clawd.ops.plugins.module_utils import _report_template as page
-from ansible_collections.clawd.ops.plugins.module_utils._checks import (
-    CRITICAL,
-    MAINTENANCE,
-    OK,
-    SEVERITY,
-    STATUSES,
-    UNKNOWN,
-    WARNING,
-    format_number,
-    with_unit,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._checks import CRITICAL, MAINTENANCE, OK, SEVERITY, STATUSES, UNKNOWN, WARNING, format_number, with_unit
 from ansible_collections.clawd.ops.plugins.module_utils._report import (
-    SCHEMA,
-    SCHEMA_VERSION,
-    _attention,
-    _count,
-    _counts_line,
-    _in_maintenance,
-    _known_status,
-    _percent,
-    _thresholds,
-    _value_text,
+    SCHEMA, SCHEMA_VERSION, _attention, _count, _counts_line, _in_maintenance, _known_status, _percent, _thresholds, _value_text,
 )
 
 # The colours of the statuses (the template's CSS has them too, in .s-ok, .s-warning...): a sparkline's last dot,

@@ -14,22 +14,9 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.clawd.ops.plugins.module_utils._checks import (
-    CRITICAL,
-    OK,
-    STATUSES,
-    UNKNOWN,
-    WARNING,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._checks import CRITICAL, OK, STATUSES, UNKNOWN, WARNING
 from ansible_collections.clawd.ops.plugins.module_utils._report import (
-    _attention,
-    _count,
-    _counts_line,
-    _in_maintenance,
-    _known_status,
-    _percent,
-    _thresholds,
-    _value_text,
+    _attention, _count, _counts_line, _in_maintenance, _known_status, _percent, _thresholds, _value_text,
 )
 
 _MD_ESCAPE = re.compile(r'([\\`\[\]|@])')

@@ -28,6 +28,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._transport import (
     TransportError,
     redact,
     telegram_retry_after,
+    transport_argument_spec,
 )
 
 API_URL = 'https://api.telegram.org'
@@ -47,6 +48,16 @@ TOKEN_RE = re.compile(r'^[0-9]+:[A-Za-z0-9_-]+$')
 ALREADY_SET = 'Webhook is already set'
 # Fields of the webhook a module manages, in the order of a diff.
 MANAGED_FIELDS = ('url', 'max_connections', 'ip_address', 'allowed_updates', 'has_custom_certificate')
+
+
+def telegram_options(**options):
+    """The bot's token and the Bot API's URL (doc fragment clawd.ops.telegram), with ``options``, as an argument spec."""
+    return dict(bot_token=dict(type='str', required=True, no_log=True), api_url=dict(type='str', default=API_URL), **options)
+
+
+def telegram_argument_spec(**options):
+    """The options every telegram_* module takes (doc fragments clawd.ops.telegram and clawd.ops.transport) and its own."""
+    return transport_argument_spec(**telegram_options(**options))
 
 
 class TelegramError(ServiceError):

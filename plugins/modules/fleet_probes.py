@@ -184,6 +184,7 @@ by_host:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._fleet_probes import PROBES, run_probes
+from ansible_collections.clawd.ops.plugins.module_utils._telegram import telegram_options
 from ansible_collections.clawd.ops.plugins.module_utils._transport import require_requests
 
 TLS_OPTIONS = dict(ca_path=dict(type='path'), validate_certs=dict(type='bool', default=True))
@@ -206,10 +207,7 @@ def argument_spec():
                 text=dict(type='str', default='/status'),
                 retries=dict(type='int', default=3),
                 **TLS_OPTIONS)),
-            webhook=dict(type='dict', options=dict(
-                bot_token=dict(type='str', required=True, no_log=True),
-                api_url=dict(type='str', default='https://api.telegram.org'),
-                retries=dict(type='int', default=1))),
+            webhook=dict(type='dict', options=telegram_options(retries=dict(type='int', default=1))),
             certificate=dict(type='dict', options=dict(
                 host=dict(type='str', required=True),
                 port=dict(type='int', default=443),

@@ -140,14 +140,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, validate_token
+from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, telegram_argument_spec, validate_token
 from ansible_collections.clawd.ops.plugins.module_utils._telegram_approval import NONCE_LENGTH, OUTCOMES, Approval
-from ansible_collections.clawd.ops.plugins.module_utils._transport import (
-    fail_with,
-    require_requests,
-    transport_argument_spec,
-    transport_options,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._transport import fail_with, require_requests, transport_options
 
 
 def chat(value):
@@ -158,9 +153,7 @@ def chat(value):
 
 def main():
     module = AnsibleModule(
-        argument_spec=transport_argument_spec(
-            bot_token=dict(type='str', required=True, no_log=True),
-            api_url=dict(type='str', default='https://api.telegram.org'),
+        argument_spec=telegram_argument_spec(
             chat_id=dict(type='str', required=True),
             text=dict(type='str', required=True),
             approvers=dict(type='list', elements='int', required=True),

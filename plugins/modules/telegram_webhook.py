@@ -193,16 +193,12 @@ from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
     diff_view,
     normalise_info,
     predict,
+    telegram_argument_spec,
     validate_token,
     validate_webhook,
     webhook_changes,
 )
-from ansible_collections.clawd.ops.plugins.module_utils._transport import (
-    fail_with,
-    require_requests,
-    transport_argument_spec,
-    transport_options,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._transport import fail_with, require_requests, transport_options
 
 
 def fail(module, client, action, exc, username=None):
@@ -248,9 +244,7 @@ def ensure_present(module, client, current):
 
 def main():
     module = AnsibleModule(
-        argument_spec=transport_argument_spec(
-            bot_token=dict(type='str', required=True, no_log=True),
-            api_url=dict(type='str', default='https://api.telegram.org'),
+        argument_spec=telegram_argument_spec(
             state=dict(type='str', choices=['present', 'absent'], default='present'),
             url=dict(type='str'),
             secret_token=dict(type='str', no_log=True),

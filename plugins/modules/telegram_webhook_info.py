@@ -83,25 +83,13 @@ webhook_set:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clawd.ops.plugins.module_utils._telegram import (
-    TelegramClient,
-    TelegramError,
-    normalise_info,
-    validate_token,
-)
-from ansible_collections.clawd.ops.plugins.module_utils._transport import (
-    fail_with,
-    require_requests,
-    transport_argument_spec,
-    transport_options,
-)
+from ansible_collections.clawd.ops.plugins.module_utils._telegram import TelegramClient, TelegramError, normalise_info, telegram_argument_spec, validate_token
+from ansible_collections.clawd.ops.plugins.module_utils._transport import fail_with, require_requests, transport_options
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=transport_argument_spec(
-            bot_token=dict(type='str', required=True, no_log=True),
-            api_url=dict(type='str', default='https://api.telegram.org'),
+        argument_spec=telegram_argument_spec(
             bot_info=dict(type='bool', default=True),
         ),
         supports_check_mode=True,

@@ -31,7 +31,31 @@ def test_each_long_wait_is_polled_at_most_every_30_seconds_and_outlives_its_own_
     for path, module, timeout in LONG_WAITS:
         task = task_of(path, module)
         assert task.get('poll') == "{{ [deploy_progress_interval | int, 30] | min }}", (path, task.get('poll'))
-        assert task.get('async') == "{{ %s | int + 120 }}" % timeout, (path, task.get('async'))
+        assert task.get('async') in ("{{ %s | int + 120 }}" % timeout, "{{ (%s | int + 120) if __deploy_preview.changed else 0 }}" % timeout), \
+            (path, task.get('async'))
+
+
+def test_a_task_whose_async_templates_to_zero_runs_in_the_foreground(tmp_path):
+    """A deployment with nothing to deploy runs its module in the foreground: no first poll to wait for."""
+    playbook = tmp_path / 'foreground.yml'
+    playbook.write_text("""
+- name: A wait that is not needed
+  hosts: localhost
+  gather_facts: false
+  vars:
+    preview: {changed: false}
+  tasks:
+    - name: Answer at once
+      ansible.builtin.command: "true"
+      changed_when: false
+      async: "{{ 30 if preview.changed else 0 }}"
+      poll: 15
+""")
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false')
+    result = subprocess.run([os.path.join(BIN, 'ansible-playbook'), str(playbook)], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'ASYNC' not in result.stdout, result.stdout
 
 
 def test_a_polled_task_prints_its_progress(tmp_path):

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import tarfile
 
 testinfra_hosts = ['all']  # pylint: disable=invalid-name
 
@@ -112,18 +113,24 @@ def test_the_diagnosis_named_the_fault():
     assert 'disk' in out['disk_full']['first_problems']
 
 
+def evidence_bundle(path):
+    """{file name: content} of the controller's copy of an incident's evidence (its files under evidence/)."""
+    with tarfile.open(path) as archive:
+        members = [m for m in archive.getmembers() if m.isfile()]
+        assert all(m.name.startswith('evidence/') for m in members), [m.name for m in members]
+        return {m.name[len('evidence/'):]: archive.extractfile(m).read() for m in members}
+
+
 def test_evidence_bundles_match_their_sha256_lists():
     out = outcomes()
     for fault in FIXED_BY:
-        folder = os.path.join(COPIES, 'clawd-' + NAME, out[fault]['id'])
-        with open(os.path.join(folder, 'SHA256SUMS'), encoding='utf-8') as handle:
-            lines = handle.read().splitlines()
+        bundle = evidence_bundle(os.path.join(COPIES, 'clawd-' + NAME, out[fault]['id'], 'evidence.tar.gz'))
         names = set()
-        for line in lines:
+        for line in bundle.pop('SHA256SUMS').decode().splitlines():
             digest, name = line.split('  ')
-            with open(os.path.join(folder, name), 'rb') as evidence:
-                assert hashlib.sha256(evidence.read()).hexdigest() == digest, name
+            assert hashlib.sha256(bundle[name]).hexdigest() == digest, name
             names.add(name)
+        assert names == set(bundle), (names, set(bundle))
         assert {'host_checks.json', 'logs.json', 'webhook.json', 'health.json', 'diagnosis.json', 'docker_disk_usage.json'} <= names, names
 
 
@@ -136,7 +143,9 @@ def bot_token():
 def test_no_secret_in_records_evidence_ledger_or_messages(host):
     texts = []
     for path in glob.glob(os.path.join(COPIES, '**', '*'), recursive=True):
-        if os.path.isfile(path):
+        if path.endswith('.tar.gz'):
+            texts.extend(content.decode('utf-8', 'replace') for content in evidence_bundle(path).values())
+        elif os.path.isfile(path):
             with open(path, encoding='utf-8', errors='replace') as handle:
                 texts.append(handle.read())
     with open(os.path.join(HOST_DIR, 'ledger.jsonl'), encoding='utf-8') as handle:

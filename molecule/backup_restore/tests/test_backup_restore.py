@@ -98,8 +98,8 @@ def test_drill_passed_and_left_nothing_behind(host):
     assert cmd.stdout.split() == ['0', '0']
 
 
-def test_drills_at_vvvv_passed(host):
-    for folder in ('drills-vvvv-restore', 'drills-vvvv-maintenance'):
+def test_drill_at_vvvv_passed(host):
+    for folder in ('drills-vvvv-maintenance',):
         drills = host.file('%s/%s' % (BACKUPS, folder)).listdir()
         assert len(drills) == 1, (folder, drills)
         assert json.loads(host.file('%s/%s/%s' % (BACKUPS, folder, drills[0])).content_string)['healthy'] is True

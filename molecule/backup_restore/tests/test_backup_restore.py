@@ -99,10 +99,10 @@ def test_drill_passed_and_left_nothing_behind(host):
 
 
 def test_drill_at_vvvv_passed(host):
-    for folder in ('drills-vvvv-maintenance',):
-        drills = host.file('%s/%s' % (BACKUPS, folder)).listdir()
-        assert len(drills) == 1, (folder, drills)
-        assert json.loads(host.file('%s/%s/%s' % (BACKUPS, folder, drills[0])).content_string)['healthy'] is True
+    folder = '%s/drills-vvvv-maintenance' % BACKUPS
+    drills = host.file(folder).listdir()
+    assert len(drills) == 1, drills
+    assert json.loads(host.file('%s/%s' % (folder, drills[0])).content_string)['healthy'] is True
 
 
 # Copies the dump into the PostgreSQL container (the lab host has the Docker SDK, no docker CLI)

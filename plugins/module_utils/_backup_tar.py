@@ -151,7 +151,10 @@ class _ZstdFrameWalker(object):
 
 class _TarFeed(object):
     """The decompressed tar stream: a forward-only file for tarfile's header parsing, and a way
-    to pass member data (to a hash) in the decompressor's own chunks."""
+    to pass member data (to a hash) in the decompressor's own chunks.
+
+    A chunk (bytes or a memoryview) is valid until the next one is asked for: read() returns
+    copies, consume() hands out pieces that the update callable must not keep."""
 
     def __init__(self, next_chunk, guard=None):
         self._next_chunk = next_chunk
@@ -183,15 +186,16 @@ class _TarFeed(object):
             raise ValueError('the archive stream reads a given size only')
         avail = len(self._buf) - self._off
         if avail >= size:
-            data = self._buf[self._off:self._off + size]
+            # bytes(): a copy when the chunk is a view of a buffer the decompressor fills again (no-op for bytes)
+            data = bytes(self._buf[self._off:self._off + size])
             self._off += size
         else:
-            parts = [self._buf[self._off:]]
+            parts = [bytes(self._buf[self._off:])]  # copied before the next chunk reuses its buffer
             got = avail
             self._off = len(self._buf)
             while got < size and self._fill():
                 step = min(size - got, len(self._buf))
-                parts.append(self._buf[:step])
+                parts.append(bytes(self._buf[:step]))
                 self._off = step
                 got += step
             data = b''.join(parts)

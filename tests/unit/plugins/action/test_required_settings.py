@@ -19,6 +19,7 @@ SECRET = '7100000001:AAsecret-token-value'
 
 
 def run(args, check_mode=False):
+    """The plugin's result for a task with these arguments."""
     task = Task()
     task.args = args
     task.action = 'clawd.ops.required_settings'
@@ -26,12 +27,12 @@ def run(args, check_mode=False):
     context = PlayContext()
     context.check_mode = check_mode
     action = ActionModule(task, MagicMock(), context, loader=None, templar=None, shared_loader_obj=None)
-    return task, action.run(task_vars={})
+    return action.run(task_vars={})
 
 
 def test_value_is_given_back_whole_and_marked_hidden():
     value = {'measured': {'checks': ['health']}, 'probe': {'webhook': {'bot_token': SECRET}}}
-    dummy, result = run({'unset': [], 'value': value})
+    result = run({'unset': [], 'value': value})
     assert result['value'] == value
     assert result['changed'] is False
     assert not result.get('failed')
@@ -39,7 +40,7 @@ def test_value_is_given_back_whole_and_marked_hidden():
 
 
 def test_show_leaves_the_value_visible():
-    dummy, result = run({'unset': [], 'value': {'url': 'https://app.example.com'}, 'show': True})
+    result = run({'unset': [], 'value': {'url': 'https://app.example.com'}, 'show': True})
     assert '_ansible_no_log' not in result
     assert result['value'] == {'url': 'https://app.example.com'}
 
@@ -47,7 +48,7 @@ def test_show_leaves_the_value_visible():
 def test_unset_settings_fail_naming_them_and_give_back_nothing():
     unset = [{'name': 'daily_checks_app_url', 'message': 'daily_checks needs clawd_app_url (or daily_checks_app_url): it is empty.'},
              'the bot token is not of that form.']
-    dummy, result = run({'unset': unset, 'value': {'token': SECRET}})
+    result = run({'unset': unset, 'value': {'token': SECRET}})
     assert result['failed'] is True
     assert result['msg'] == 'daily_checks needs clawd_app_url (or daily_checks_app_url): it is empty. the bot token is not of that form.'
     assert 'value' not in result
@@ -56,7 +57,7 @@ def test_unset_settings_fail_naming_them_and_give_back_nothing():
 
 
 def test_check_mode_gives_the_value_too():
-    dummy, result = run({'unset': [], 'value': [1, 2]}, check_mode=True)
+    result = run({'unset': [], 'value': [1, 2]}, check_mode=True)
     assert result['value'] == [1, 2]
     assert not result.get('skipped')
 

@@ -52,10 +52,17 @@ def bare_host_fixture():
     subprocess.run(['docker', 'run', '-d', '--name', name, '--network', 'host', '-e', 'CLAWD_LAB_SSH_LISTEN=' + SPARE_ADDRESS,
                     '-e', 'CLAWD_LAB_ROOT_KEY=' + key, BARE_IMAGE], check=True, capture_output=True)
     try:
-        for attempt in range(50):  # pylint: disable=unused-variable
-            if ssh('root', SPARE_ADDRESS).returncode == 0:
+        # boot.sh makes the host keys before sshd starts: seconds at idle, more while the Molecule lanes load
+        # the machine (12 s were not enough on CI). Wait for sshd's own "Server listening" line, then log in.
+        logs = ''
+        for attempt in range(900):  # pylint: disable=unused-variable
+            logs = subprocess.run(['docker', 'logs', name], capture_output=True, text=True, check=False).stderr
+            if 'Server listening on %s' % SPARE_ADDRESS in logs:
                 break
             time.sleep(0.2)
+        login = ssh('root', SPARE_ADDRESS)
+        if login.returncode != 0:
+            pytest.fail('the new bare host does not take root\'s key: %s; its log: %s' % (login.stderr.strip(), logs.strip()))
         yield SPARE_ADDRESS
     finally:
         subprocess.run(['docker', 'rm', '-f', name], capture_output=True, check=False)

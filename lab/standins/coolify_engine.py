@@ -389,10 +389,16 @@ def _dockerfile_value(value):
 class DockerEngine(Engine):
     """Real containers through the ``docker`` CLI; see the module docstring."""
 
-    def __init__(self, health_timeout=60.0, candidate_port_offset=10000, poll_interval=0.5):
+    # The sample app image's HEALTHCHECK (lab/app/Dockerfile): a 2 s start period, then a GET /health every 3 s,
+    # unhealthy after 3 failures in a row. A service with a slow health_interval is judged this way by the
+    # engine itself while it deploys (see _wait_healthy), without a `docker exec` per check.
+    IMAGE_HEALTH = {"start_period": 2.0, "interval": 3.0, "retries": 3}
+
+    def __init__(self, health_timeout=60.0, candidate_port_offset=10000, poll_interval=0.5, image_health=None):
         self.health_timeout = float(health_timeout)
         self.offset = int(candidate_port_offset)
         self.poll_interval = float(poll_interval)
+        self.image_health = dict(self.IMAGE_HEALTH, **(image_health or {}))
 
     # ------------------------------------------------------------- helpers
 
@@ -483,11 +489,14 @@ class DockerEngine(Engine):
     def _wait_healthy(self, name, service, ctx, allow_cancel=True, listen=None):
         """(True, "") once healthy; (False, why) when unhealthy, exited, gone or timed out. Raises Cancelled.
 
-        A service with a slow ``health_interval`` counts as healthy once its own GET /health at ``listen``
-        (default: the service's) answers 200 while Docker's first check is still to come.
+        A service with a slow ``health_interval`` is judged by its own GET /health at ``listen`` (default: the
+        service's) while Docker's first check is still to come, as the image's check would judge it: healthy on a
+        200, unhealthy after ``retries`` failed answers, ``interval`` apart, once ``start_period`` is over.
         """
-        deadline = time.monotonic() + self.health_timeout
+        started = time.monotonic()
+        deadline = started + self.health_timeout
         listen = listen or service.get("listen")
+        failures, next_failure = 0, started
         while True:
             if allow_cancel and ctx.cancelled():
                 raise Cancelled()
@@ -500,8 +509,14 @@ class DockerEngine(Engine):
                 return False, "container %s exited with code %s" % (name, state.get("ExitCode"))
             if state.get("Running") and (not service.get("listen") or health in (None, "healthy")):
                 return True, ""
-            if state.get("Running") and health == "starting" and _health_interval(service) and _answers_healthy(listen):
-                return True, ""
+            if state.get("Running") and health == "starting" and _health_interval(service):
+                if _answers_healthy(listen):
+                    return True, ""
+                now = time.monotonic()
+                if now - started >= self.image_health["start_period"] and now >= next_failure:
+                    failures, next_failure = failures + 1, now + self.image_health["interval"]
+                    if failures >= self.image_health["retries"]:
+                        return False, "container %s is unhealthy (GET /health failed %d times in a row)" % (name, failures)
             if health == "unhealthy":
                 return False, "container %s is unhealthy" % name
             if time.monotonic() > deadline:

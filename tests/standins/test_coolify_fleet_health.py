@@ -128,3 +128,39 @@ def test_without_a_health_interval_only_docker_decides(monkeypatch, healthy_list
     service = {"name": "web", "container": "svc", "listen": healthy_listen}
     healthy, _why = engine._wait_healthy("svc-next", service, _Ctx())
     assert not healthy
+
+
+class _Clock:
+    """A frozen monotonic clock that time.sleep moves on: no test here waits on the wall clock."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_a_starting_container_of_a_slow_service_is_unhealthy_as_the_images_check_would_say(monkeypatch, unhealthy_listen):
+    """Failed answers count once the image's start period is over, one per image interval: unhealthy at the third."""
+    _fake_docker(monkeypatch, "starting")
+    clock = _Clock()
+    monkeypatch.setattr(coolify_engine, "time", clock)
+    engine = DockerEngine(health_timeout=60, poll_interval=0.5)
+    service = {"name": "web", "container": "svc", "listen": unhealthy_listen, "health_interval": 60}
+    healthy, why = engine._wait_healthy("svc-next", service, _Ctx())
+    assert not healthy and why == "container svc-next is unhealthy (GET /health failed 3 times in a row)"
+    assert clock.now - 1000.0 == pytest.approx(2 + 2 * 3, abs=0.5)  # start period, then three failures 3 s apart
+
+
+def test_a_slow_service_that_answers_before_its_third_failure_is_healthy(monkeypatch, healthy_listen, unhealthy_listen):
+    _fake_docker(monkeypatch, "starting")
+    clock = _Clock()
+    monkeypatch.setattr(coolify_engine, "time", clock)
+    answers = iter([unhealthy_listen] * 12)
+    monkeypatch.setattr(coolify_engine, "_answers_healthy", lambda listen: _answers_healthy(next(answers, healthy_listen)))
+    engine = DockerEngine(health_timeout=60, poll_interval=0.5)
+    service = {"name": "web", "container": "svc", "listen": "127.0.0.1:1", "health_interval": 60}
+    assert engine._wait_healthy("svc-next", service, _Ctx()) == (True, "")

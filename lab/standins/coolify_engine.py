@@ -394,11 +394,10 @@ class DockerEngine(Engine):
     # engine itself while it deploys (see _wait_healthy), without a `docker exec` per check.
     IMAGE_HEALTH = {"start_period": 2.0, "interval": 3.0, "retries": 3}
 
-    def __init__(self, health_timeout=60.0, candidate_port_offset=10000, poll_interval=0.5, image_health=None):
+    def __init__(self, health_timeout=60.0, candidate_port_offset=10000, poll_interval=0.5):
         self.health_timeout = float(health_timeout)
         self.offset = int(candidate_port_offset)
         self.poll_interval = float(poll_interval)
-        self.image_health = dict(self.IMAGE_HEALTH, **(image_health or {}))
 
     # ------------------------------------------------------------- helpers
 
@@ -513,9 +512,9 @@ class DockerEngine(Engine):
                 if _answers_healthy(listen):
                     return True, ""
                 now = time.monotonic()
-                if now - started >= self.image_health["start_period"] and now >= next_failure:
-                    failures, next_failure = failures + 1, now + self.image_health["interval"]
-                    if failures >= self.image_health["retries"]:
+                if now - started >= self.IMAGE_HEALTH["start_period"] and now >= next_failure:
+                    failures, next_failure = failures + 1, now + self.IMAGE_HEALTH["interval"]
+                    if failures >= self.IMAGE_HEALTH["retries"]:
                         return False, "container %s is unhealthy (GET /health failed %d times in a row)" % (name, failures)
             if health == "unhealthy":
                 return False, "container %s is unhealthy" % name

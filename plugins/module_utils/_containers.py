@@ -19,7 +19,7 @@ import datetime
 import math
 import re
 
-from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 
 DEFAULT_PATTERNS = {
     'errors': r'\b(ERROR|CRITICAL|FATAL)\b|Traceback',

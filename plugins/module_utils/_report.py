@@ -32,7 +32,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._checks import (
 )
 from ansible_collections.clawd.ops.plugins.module_utils._maintenance import describe as describe_window
 from ansible_collections.clawd.ops.plugins.module_utils._time import parse_time
-from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 
 SCHEMA = 'clawd.ops/checks-report'
 SCHEMA_VERSION = 1

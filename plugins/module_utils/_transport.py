@@ -35,11 +35,10 @@ __metaclass__ = type
 # A Transport is not meant to be shared between threads.
 
 import base64
-import re
 import time
 import traceback
 
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -52,9 +51,9 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.clawd.ops.plugins.module_utils._redact import MASK, redact  # noqa: F401 (redact: the clients' too)
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
-MASK = '***'
 CROSS_ORIGIN_REDIRECTS = ('fail', 'strip')
 # Headers that always count as credentials (names in lower case). Proxy-Authorization is not one:
 # it goes to the proxy, and requests sets it afresh for each hop.
@@ -66,9 +65,6 @@ DEFAULT_RETRY_METHODS = ('GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS')
 DEFAULT_EXPECTED = (200, 201, 202, 204)
 # Characters of a response body quoted in an error message.
 EXCERPT_LENGTH = 300
-# A Telegram bot token inside a URL path (/bot<digits>:<token>). Redacted even when the caller
-# forgot to declare it as a secret: such a URL must never be printed.
-_TELEGRAM_TOKEN_IN_PATH = re.compile(r'(/bot)[0-9]+:[A-Za-z0-9_-]+')
 
 
 # The options of doc fragment clawd.ops.transport, in the order the fragment lists them.
@@ -156,22 +152,6 @@ class TransportError(ServiceError):
 
 class InvalidJSONError(TransportError, ValueError):
     """TransportResponse.json() found no JSON; a ValueError too, so callers may catch either."""
-
-
-def redact(text, secrets=()):
-    """Return ``text`` with each secret (also URL-quoted) and any Telegram token in a URL path replaced by ``***``."""
-    if text is None:
-        return None
-    if isinstance(text, bytes):
-        text = text.decode('utf-8', 'replace')
-    text = _TELEGRAM_TOKEN_IN_PATH.sub(r'\1' + MASK, text)
-    variants = set()
-    for secret in secrets:
-        if secret:
-            variants.update((secret, quote(secret, safe=''), quote(secret), quote_plus(secret)))
-    for variant in sorted(variants, key=len, reverse=True):
-        text = text.replace(variant, MASK)
-    return text
 
 
 def origin(url):

@@ -94,7 +94,9 @@ options:
     elements: str
     default: []
   docker_host:
-    description: The Docker Engine API to read containers and logs from.
+    description:
+      - The Docker Engine API to read containers and logs from, V(unix:///path/to/docker.sock) or V(tcp://host:port) (plain HTTP).
+      - Read with the Python standard library (two GET requests per container); the Docker SDK is not needed.
     type: str
     default: unix:///var/run/docker.sock
   secrets:
@@ -124,7 +126,7 @@ options:
         description: The oldest the archive may be (for example V(25h), V(90m) or seconds); its age is reported either way.
         type: str
 requirements:
-  - Docker SDK for Python (C(docker)) on the host for the container and log checks; without it they are V(unknown).
+  - zstandard (Python library) on the host, for the backup check of C(.tar.zst) archives.
 seealso:
   - module: clawd.ops.check_results
   - module: clawd.ops.app_watch
@@ -182,37 +184,29 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clawd.ops.plugins.module_utils._backup_format import parse_age
 from ansible_collections.clawd.ops.plugins.module_utils._containers import DockerSource, LogConfigError, compile_patterns
-from ansible_collections.clawd.ops.plugins.module_utils._docker import DOCKER_ERRORS, DOCKER_NOT_FOUND, docker
+from ansible_collections.clawd.ops.plugins.module_utils._docker_engine import EngineError, EngineNotFound, EngineReader
 from ansible_collections.clawd.ops.plugins.module_utils import _host_checks as daily
 from ansible_collections.clawd.ops.plugins.module_utils._maintenance import read_as_slurp
-from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 
-def docker_checks(params, checks, thresholds, now):
+def docker_checks(params, checks, thresholds, now, api):
     """Container and log results, and the request counts; unknown results when the engine cannot be asked."""
     wanted = [c for c in checks if c in ('containers', 'container_restarts', 'error_rate') or c in daily.LOG_CHECKS]
     if not wanted:
         return [], None
-    if docker is None:
-        reason = 'Docker SDK for Python (docker) is not installed on the host. %s' % missing_lib_msg('docker')
-        return [daily.unknown(c, reason) for c in wanted], None
     results, requests = [], None
     try:
-        api = docker.APIClient(base_url=params['docker_host'], timeout=30)
-        source = DockerSource(api, now - params['log_hours'] * 3600, not_found=DOCKER_NOT_FOUND)
-        try:
-            if 'containers' in wanted or 'container_restarts' in wanted:
-                results += daily.judge_containers(source.states(params['containers']), wanted, thresholds)
-            log_checks = [c for c in wanted if c == 'error_rate' or c in daily.LOG_CHECKS]
-            if log_checks:
-                names = params['containers'] if params['log_containers'] is None else params['log_containers']
-                lines = source.lines_by_container(names)
-                stats = daily.count_lines(lines, params['patterns'], params['secrets'])
-                results += daily.judge_logs(stats, log_checks, thresholds, params['log_hours'])
-                requests = {'total': stats['requests'], 'client_errors': stats['client_errors'], 'server_errors': stats['server_errors']}
-        finally:
-            api.close()
-    except DOCKER_ERRORS as exc:
+        source = DockerSource(api, now - params['log_hours'] * 3600, not_found=(EngineNotFound,))
+        if 'containers' in wanted or 'container_restarts' in wanted:
+            results += daily.judge_containers(source.states(params['containers']), wanted, thresholds)
+        log_checks = [c for c in wanted if c == 'error_rate' or c in daily.LOG_CHECKS]
+        if log_checks:
+            names = params['containers'] if params['log_containers'] is None else params['log_containers']
+            lines = source.lines_by_container(names)
+            stats = daily.count_lines(lines, params['patterns'], params['secrets'])
+            results += daily.judge_logs(stats, log_checks, thresholds, params['log_hours'])
+            requests = {'total': stats['requests'], 'client_errors': stats['client_errors'], 'server_errors': stats['server_errors']}
+    except EngineError as exc:
         reason = 'Failed to read containers from %s: %s' % (params['docker_host'], exc)
         done = set(r['check'] for r in results)
         results += [daily.unknown(c, reason) for c in wanted if c not in done]
@@ -247,6 +241,7 @@ def main():
     try:
         thresholds = daily.merge_thresholds(params['thresholds'])
         compile_patterns(params['patterns'])
+        api = EngineReader(params['docker_host'], timeout=30)
     except (ValueError, LogConfigError) as exc:
         module.fail_json(msg='Invalid options: %s' % exc)
     if params['log_hours'] <= 0 or params['cpu_sample_seconds'] < 0:
@@ -261,7 +256,7 @@ def main():
 
     checks = list(dict.fromkeys(params['checks']))
     now = time.time()
-    docker_results, requests = docker_checks(params, checks, thresholds, now)
+    docker_results, requests = docker_checks(params, checks, thresholds, now, api)
     by_check = dict((res['check'], res) for res in docker_results)
     if 'disk' in checks:
         by_check['disk'] = daily.judge_disks(daily.read_disks(params['disk_paths']), thresholds)

@@ -76,7 +76,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._ledger import (
     run_by,
     utc_now,
 )
-from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 
 MESSAGE_LENGTH = 300
 NO_LOG_NOTICE = 'the output has been hidden due to no_log: true'

@@ -15,7 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.clawd.ops.plugins.module_utils._containers import LineCounter, LogConfigError, clip
-from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 
 DEFAULT_THRESHOLDS = {'errors': 10, 'unauthorized': 20, 'rate_limit': 20}
 # Rates per minute are judged over at least this many seconds, so a burst in the first seconds

@@ -29,7 +29,7 @@ import re
 
 from ansible_collections.clawd.ops.plugins.module_utils._files import ensure_folder
 from ansible_collections.clawd.ops.plugins.module_utils._time import iso, parse_time, utc_now
-from ansible_collections.clawd.ops.plugins.module_utils._transport import MASK, redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import MASK, redact
 
 LEDGER_VERSION = 1
 ENV_PATH = 'CLAWD_LEDGER_PATH'

@@ -25,7 +25,7 @@ from ansible_collections.clawd.ops.plugins.module_utils._log_summary import (
     bounded_lines,
     split_stamp,
 )
-from ansible_collections.clawd.ops.plugins.module_utils._transport import redact
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 
 AUTH_KINDS = ('unauthorized', 'unauthorized_upstream')
 

@@ -51,7 +51,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.clawd.ops.plugins.module_utils._redact import MASK, redact  # noqa: F401 (redact: the clients' too)
+from ansible_collections.clawd.ops.plugins.module_utils._redact import redact
 from ansible_collections.clawd.ops.plugins.module_utils._requirements import missing_lib_msg
 
 CROSS_ORIGIN_REDIRECTS = ('fail', 'strip')

@@ -123,7 +123,7 @@ class _EngineHandler(BaseHTTPRequestHandler):
         wanted = set(s for s, flag in ((1, 'stdout'), (2, 'stderr')) if query.get(flag) == '1')
         lines = [(stream, text) for stream, text in engine.logs[name] if stream in wanted]
         if engine.containers[name]['Config']['Tty']:
-            body = b''.join(text.encode() + b'\n' for _, text in lines)
+            body = b''.join(line[1].encode() + b'\n' for line in lines)
         else:
             body = b''.join(struct.pack('>BxxxL', stream, len(text) + 1) + text.encode() + b'\n' for stream, text in lines)
         return self._send(200, body, chunked=True)

@@ -102,6 +102,7 @@ def test_host_checks_imports_neither_the_docker_sdk_nor_requests():
     # host_checks runs on every host every day: those imports were a quarter of its CPU there.
     code = ('import sys; from ansible_collections.clawd.ops.plugins.modules import host_checks; '
             'print(sorted(m for m in ("docker", "requests", "urllib3") if m in sys.modules))')
-    found = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    found = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False, env=env)
     assert found.returncode == 0, found.stderr
     assert found.stdout.strip() == '[]'
